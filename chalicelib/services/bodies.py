@@ -1,0 +1,173 @@
+"""Bodies, their rules and their dated rosters."""
+from __future__ import annotations
+
+from datetime import date
+
+from chalicelib.adapters import store
+from chalicelib.adapters.store import Item, UnitOfWork, data_of, make
+from chalicelib.api.http import Principal, current_idempotency
+from chalicelib.domain import clock
+from chalicelib.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from chalicelib.domain.roster import Caller, Member, Term, place_caller, roster_on
+from chalicelib.domain.rules import Rules, RulesInvalid
+
+
+def body_key(body_id: str) -> tuple[str, str]:
+    return f"BODY#{body_id}", "BODY"
+
+
+def member_key(body_id: str, user_id: str) -> tuple[str, str]:
+    return f"BODY#{body_id}", f"MEMBER#{user_id}"
+
+
+def uow(body_id: str, caller) -> UnitOfWork:
+    return UnitOfWork(body_id, caller.user_id, current_idempotency())
+
+
+def member_from(item) -> Member | None:
+    return Member.from_dict(store.plain(item.data)) if item is not None else None
+
+
+def place(principal: Principal, body_id: str, member_item=None, loaded: bool = False) -> Caller:
+    """The caller placed in the body by today's roster; a stranger to the body gets 404 for all of it."""
+    item = member_item if loaded else store.get(*member_key(body_id, principal.user_id))
+    member = member_from(item)
+    if member is None and principal.platform_admin and store.get(*body_key(body_id)) is None:
+        raise NotFound("Không tìm thấy cơ quan.")
+    return place_caller(principal.user_id, principal.platform_admin, member, clock.today())
+
+
+def load_body(body_id: str) -> dict:
+    d = data_of(store.get(*body_key(body_id)))
+    if d is None:
+        raise NotFound("Không tìm thấy cơ quan.")
+    return d
+
+
+def rules_of(body: dict) -> Rules:
+    return Rules.from_dict({k: v for k, v in body["rules"].items() if k != "version"}, version=body["rules"]["version"])
+
+
+def body_view(body: dict) -> dict:
+    return {"body_id": body["body_id"], "name": body["name"], "level": body["level"], "rules": body["rules"],
+            "created_at": body["created_at"], "state": body.get("_state") or "active"}
+
+
+def create_body(principal: Principal, body_id: str, name: str, level: str, rules: dict | None) -> dict:
+    if not principal.platform_admin:
+        raise Forbidden("Chỉ quản trị nền tảng được tạo cơ quan mới.")
+    try:
+        parsed = Rules.from_dict(rules or {})
+    except RulesInvalid as exc:
+        raise ValidationFailed(exc.detail) from None
+    data = {"body_id": body_id, "name": name, "level": level, "rules": parsed.to_dict(),
+            "created_at": clock.iso(clock.now())}
+    work = UnitOfWork(body_id, principal.user_id, current_idempotency())
+    work.create(make(*body_key(body_id), "body", data, state="active", version=parsed.version), label="body")
+    work.record("body.created", body_id, {"name": name, "level": level, "rules": parsed.to_dict()})
+    view = body_view({**data, "_state": "active"})
+    try:
+        work.commit(response=(201, view))
+    except store.Cancelled as exc:
+        if exc.label == "body":
+            raise Conflict(f"Cơ quan «{body_id}» đã tồn tại.") from None
+        raise
+    return view
+
+
+def get_body(principal: Principal, body_id: str) -> dict:
+    place(principal, body_id)
+    return body_view(load_body(body_id))
+
+
+def patch_rules(principal: Principal, body_id: str, patch: dict) -> dict:
+    if not principal.platform_admin:
+        place(principal, body_id)  # 404 for strangers before 403 for members
+        raise Forbidden("Chỉ quản trị nền tảng được thay đổi quy chế của cơ quan.")
+    body = load_body(body_id)
+    try:
+        new = rules_of(body).merged(patch)
+    except RulesInvalid as exc:
+        raise ValidationFailed(exc.detail) from None
+    work = uow(body_id, principal)
+    work.update(Item(*body_key(body_id)), [Item.data["rules"].set(new.to_dict()), Item.version.set(new.version)],
+                Item.version == body["_version"], label="body")
+    work.record("body.rules_changed", body_id, {"patch": patch, "rules": new.to_dict()})
+    view = body_view({**body, "rules": new.to_dict()})
+    try:
+        work.commit(response=(200, view))
+    except store.Cancelled as exc:
+        if exc.label == "body":
+            raise Conflict("Quy chế vừa được người khác thay đổi; hãy tải lại và thử lại.") from None
+        raise
+    return view
+
+
+def member_view(member: Member, day: date | None = None) -> dict:
+    term = member.term_on(day or clock.today())
+    return {"user_id": member.user_id, "name": member.name, "role": term.role if term else None,
+            "title": term.title if term else "", "phone": member.phone, "email": member.email,
+            "assistant_of": member.assistant_of, "terms": [t.to_dict() for t in member.terms]}
+
+
+def put_member(principal: Principal, body_id: str, user_id: str, fields: dict) -> dict:
+    caller = place(principal, body_id)
+    caller.require_admin_or("secretariat", action="cập nhật danh sách thành viên")
+    if not caller.platform_admin and store.get(*body_key(body_id)) is None:
+        raise NotFound("Không tìm thấy cơ quan.")
+    existing_item = store.get(*member_key(body_id, user_id))
+    existing = member_from(existing_item)
+    start = fields.get("term_start") or clock.today()
+    end = fields.get("term_end")
+    if end is not None and end < start:
+        raise ValidationFailed("Ngày kết thúc nhiệm kỳ phải sau ngày bắt đầu.")
+    assistant_of = fields.get("assistant_of")
+    if assistant_of:
+        if fields["role"] != "assistant":
+            raise ValidationFailed("Chỉ trợ lý mới có trường assistant_of.")
+        if assistant_of == user_id or store.get(*member_key(body_id, assistant_of)) is None:
+            raise ValidationFailed(f"Không có thành viên «{assistant_of}» để làm trợ lý cho.")
+    base = existing or Member(user_id=user_id, name=fields["name"])
+    member = Member(user_id=user_id, name=fields["name"], phone=fields.get("phone") or "",
+                    email=fields.get("email") or "", assistant_of=assistant_of, terms=base.terms)
+    member = member.with_term(Term(start, end, fields["role"], fields.get("title") or ""))
+    data = member.to_dict()
+    if existing_item is not None:
+        for keep in ("certificate", "certificates"):
+            if keep in existing_item.data.as_dict():
+                data[keep] = store.plain(existing_item.data)[keep]
+    work = uow(body_id, caller)
+    condition = Item.pk.does_not_exist() if existing_item is None else (Item.version == existing_item.version)
+    work.save(make(*member_key(body_id, user_id), "member", data, version=(existing_item.version + 1) if existing_item else 1),
+              condition, label="member")
+    work.record("member.put", user_id, {k: v for k, v in member.to_dict().items()})
+    view = member_view(member)
+    try:
+        work.commit(response=(200, view))
+    except store.Cancelled as exc:
+        if exc.label == "member":
+            raise Conflict("Thành viên vừa được người khác cập nhật; hãy thử lại.") from None
+        raise
+    return view
+
+
+def all_members(body_id: str) -> list[Member]:
+    items, _ = store.query(f"BODY#{body_id}", "MEMBER#")
+    return [member_from(i) for i in items]
+
+
+def roster(principal: Principal, body_id: str, on: date | None) -> dict:
+    place(principal, body_id)
+    return {"body_id": body_id, "on": (on or clock.today()).isoformat(),
+            "items": roster_on(all_members(body_id), on or clock.today()), "next_cursor": None}
+
+
+def me(principal: Principal, body_id: str) -> dict:
+    caller = place(principal, body_id)
+    if caller.member is None:
+        return {"user_id": principal.user_id, "name": "Quản trị nền tảng", "role": None, "title": "",
+                "platform_admin": True, "assistant_of": None}
+    view = member_view(caller.member)
+    view["platform_admin"] = caller.platform_admin
+    view.pop("terms")
+    return view

@@ -1,0 +1,127 @@
+"""Settings read from the environment once, validated at start-up, and shared by every layer."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import lru_cache
+
+STAGES = ("local", "dev", "prod")
+DEFAULT_CONTENT_TYPES = (
+    "application/pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.oasis.opendocument.text",
+    "image/png",
+    "image/jpeg",
+)
+
+
+class SettingsError(RuntimeError):
+    """The environment does not describe a runnable stage."""
+
+
+def _duration(text: str) -> timedelta:
+    text = text.strip()
+    units = {"m": "minutes", "h": "hours", "d": "days"}
+    if not text or text[-1] not in units or not text[:-1].isdigit():
+        raise SettingsError(f"bad duration {text!r}: use 30m, 2h or 1d")
+    return timedelta(**{units[text[-1]]: int(text[:-1])})
+
+
+def _int(env: dict, name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, str(default))
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be an integer, not {raw!r}") from exc
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    region: str
+    endpoint_url: str | None
+    table_name: str
+    bucket_name: str
+    notifications_queue: str
+    documents_queue: str
+    data_key_id: str
+    oidc_issuer: str
+    oidc_audience: str
+    oidc_jwks_url: str
+    local_jwt_secret: str
+    platform_admins: frozenset[str]
+    trust_anchors_file: str
+    local_state_dir: str
+    max_request_bytes: int
+    document_max_bytes: int
+    document_content_types: tuple[str, ...]
+    reminder_lead_times: tuple[timedelta, ...]
+    sms_sender: str
+    notify_max_attempts: int
+    xray: bool
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def is_local(self) -> bool:
+        return self.stage == "local"
+
+
+def queue_name(stage: str, purpose: str) -> str:
+    """Queues have fixed names per stage so the app's SQS event sources can name them when it is packaged."""
+    return f"ecabinet-{stage}-{purpose}"
+
+
+def load(env: dict | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    stage = env.get("STAGE", "local")
+    if stage not in STAGES:
+        raise SettingsError(f"STAGE must be one of {STAGES}, not {stage!r}")
+    local = stage == "local"
+    required = ("TABLE_NAME", "BUCKET_NAME")
+    if not local:
+        required += ("OIDC_ISSUER", "OIDC_AUDIENCE", "TRUST_ANCHORS_FILE")
+    missing = [name for name in required if not env.get(name)]
+    if missing:
+        raise SettingsError("missing settings: " + ", ".join(missing))
+    if local and not env.get("LOCAL_JWT_SECRET"):
+        raise SettingsError("stage local needs LOCAL_JWT_SECRET (make run sets it)")
+    issuer = env.get("OIDC_ISSUER", "")
+    types = tuple(t.strip() for t in env.get("DOCUMENT_CONTENT_TYPES", ",".join(DEFAULT_CONTENT_TYPES)).split(",") if t.strip())
+    sender = env.get("SMS_SENDER", "ECABINET")
+    if not (1 <= len(sender) <= 11 and sender.isascii() and sender.isalnum()):
+        raise SettingsError("SMS_SENDER must be 1 to 11 ASCII letters or digits")
+    return Settings(
+        stage=stage,
+        region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "ap-southeast-1",
+        endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+        table_name=env["TABLE_NAME"],
+        bucket_name=env["BUCKET_NAME"],
+        notifications_queue=env.get("NOTIFICATIONS_QUEUE") or queue_name(stage, "notifications"),
+        documents_queue=env.get("DOCUMENTS_QUEUE") or queue_name(stage, "documents"),
+        data_key_id=env.get("DATA_KEY_ID", ""),
+        oidc_issuer=issuer,
+        oidc_audience=env.get("OIDC_AUDIENCE", ""),
+        oidc_jwks_url=env.get("OIDC_JWKS_URL") or (issuer.rstrip("/") + "/.well-known/jwks.json" if issuer else ""),
+        local_jwt_secret=env.get("LOCAL_JWT_SECRET", ""),
+        platform_admins=frozenset(u for u in env.get("PLATFORM_ADMINS", "platform-admin" if local else "").split(",") if u),
+        trust_anchors_file=env.get("TRUST_ANCHORS_FILE", ""),
+        local_state_dir=env.get("LOCAL_STATE_DIR", ".local"),
+        max_request_bytes=_int(env, "MAX_REQUEST_BYTES", 262144, 1024, 6 * 1024 * 1024),
+        document_max_bytes=_int(env, "DOCUMENT_MAX_BYTES", 200 * 1024 * 1024, 1, 5 * 1024**3),
+        document_content_types=types,
+        reminder_lead_times=tuple(_duration(t) for t in env.get("REMINDER_LEAD_TIMES", "24h,2h").split(",")),
+        sms_sender=sender,
+        notify_max_attempts=_int(env, "NOTIFY_MAX_ATTEMPTS", 5, 1, 20),
+        xray=env.get("XRAY", "off" if local else "on") == "on",
+    )
+
+
+@lru_cache(maxsize=1)
+def get() -> Settings:
+    """The process's settings, read once."""
+    return load()

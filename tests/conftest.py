@@ -1,0 +1,44 @@
+"""The test session's own AWS stand-in: moto's server on a free loopback port, the resources created from
+infra/, the environment set before the app is imported."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tools import standin  # noqa: E402
+
+_server, ENDPOINT = standin.start_moto()
+OUTPUTS = standin.deploy(ENDPOINT)
+STATE_DIR = Path(os.environ.get("TEST_STATE_DIR", ROOT / "build" / "test-state"))
+os.environ.update(standin.app_env(ENDPOINT, OUTPUTS, STATE_DIR))
+import logging  # noqa: E402
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+from tests.support import Api  # noqa: E402  (imports the app, after the environment is set)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _server.stop()
+
+
+@pytest.fixture(scope="session")
+def api() -> Api:
+    return Api()
+
+
+@pytest.fixture
+def body(api) -> str:
+    """A fresh body with a small roster, isolated from every other test by its id."""
+    return api.new_body()
+
+
+@pytest.fixture(scope="session")
+def government(api) -> str:
+    """A 27-member Government (2019) body shared by the tests that only read or use their own polls/ballots."""
+    return api.new_government()

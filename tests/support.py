@@ -1,0 +1,78 @@
+"""Whole-request test helpers: the app called through chalice's test client with real tokens."""
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date
+
+from chalice.test import Client
+
+from app import app
+from chalicelib.adapters import identity
+from tools import seed as seeding
+
+SMALL_ROSTER = [
+    {"user_id": "chair", "name": "Chủ tọa", "role": "chair", "title": "Chủ tịch"},
+    {"user_id": "deputy", "name": "Phó chủ tọa", "role": "deputy_chair", "title": "Phó Chủ tịch"},
+    {"user_id": "m1", "name": "Thành viên Một", "role": "member", "title": "Giám đốc Sở Một"},
+    {"user_id": "m2", "name": "Thành viên Hai", "role": "member", "title": "Giám đốc Sở Hai"},
+    {"user_id": "m3", "name": "Thành viên Ba", "role": "member", "title": "Giám đốc Sở Ba"},
+    {"user_id": "sec", "name": "Thư ký", "role": "secretariat", "title": "Chuyên viên"},
+    {"user_id": "asst1", "name": "Trợ lý Một", "role": "assistant", "title": "Trợ lý", "assistant_of": "m1"},
+    {"user_id": "agency", "name": "Sở Tư pháp", "role": "drafting_agency", "title": "Cơ quan soạn thảo"},
+    {"user_id": "guest", "name": "Khách mời", "role": "guest", "title": "Đại biểu"},
+]
+
+
+class Result:
+    def __init__(self, response):
+        self.status = response.status_code
+        self.headers = {k.lower(): v for k, v in response.headers.items()}
+        self.raw = response.body
+        try:
+            self.json = json.loads(response.body) if response.body else None
+        except ValueError:
+            self.json = None
+
+    def __repr__(self):
+        return f"<{self.status} {self.raw[:300]!r}>"
+
+
+class Api:
+    def __init__(self):
+        self.client = Client(app)
+
+    def token(self, user_id: str) -> str:
+        return identity.issue_dev_token(user_id)
+
+    def call(self, method: str, path: str, user: str | None = None, body=None, headers: dict | None = None,
+             raw: bytes | None = None) -> Result:
+        h = {"Content-Type": "application/json"}
+        if user:
+            h["Authorization"] = f"Bearer {self.token(user)}"
+        h.update(headers or {})
+        payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
+        return Result(self.client.http.request(method, path, headers=h, body=payload))
+
+    def get(self, path, user=None, **kw):
+        return self.call("GET", path, user, **kw)
+
+    def post(self, path, user=None, body=None, **kw):
+        return self.call("POST", path, user, body, **kw)
+
+    def put(self, path, user=None, body=None, **kw):
+        return self.call("PUT", path, user, body, **kw)
+
+    def patch(self, path, user=None, body=None, **kw):
+        return self.call("PATCH", path, user, body, **kw)
+
+    def new_body(self, roster=None, prefix="test") -> str:
+        body_id = f"{prefix}-{uuid.uuid4().hex[:10]}"
+        rows = [dict(r, term_start=date(2020, 1, 1)) for r in (roster or SMALL_ROSTER)]
+        seeding.seed(body_id, "Ủy ban nhân dân thử nghiệm", rows=rows, level="province")
+        return body_id
+
+    def new_government(self) -> str:
+        body_id = f"cp-{uuid.uuid4().hex[:10]}"
+        seeding.seed(body_id, "Chính phủ (thử nghiệm)")
+        return body_id

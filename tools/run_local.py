@@ -1,0 +1,90 @@
+"""`make run`: the embedded AWS stand-in, the resources from infra/, the demo body, `chalice local` and, beside
+it, the event pump that runs the scheduled functions and queue consumers. Ctrl-C stops all of it."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tools import standin  # noqa: E402
+
+STATE = ROOT / ".local"
+SNAPSHOT = STATE / "snapshot.json"
+
+
+def main() -> int:
+    port = int(os.environ.get("PORT", "8000"))
+    moto_port = int(os.environ.get("MOTO_PORT", "0")) or standin.free_port()
+    server, endpoint = standin.start_moto(moto_port)
+    outputs = standin.deploy(endpoint)
+    restored = standin.restore(endpoint, outputs, SNAPSHOT)
+    env = standin.app_env(endpoint, outputs, STATE)
+    os.environ.update(env)
+
+    from tools import seed
+    from chalicelib.adapters import dev_ca
+
+    dev_ca.DevCA.load_or_create(STATE / "dev-ca")
+    from app import app  # noqa: E402  (after the environment is set)
+    from chalicelib.adapters.local_events import Pump
+
+    if not restored:
+        seed.seed()
+        seed.certify_demo_members()
+    print(f"AWS stand-in: {endpoint} (data {'restored from' if restored else 'new, will be saved to'} {SNAPSHOT})")
+
+    pump = Pump(app)
+    pump.start()
+    chalice = subprocess.Popen([str(ROOT / ".venv" / "bin" / "chalice"), "local", "--host", "127.0.0.1",
+                                "--port", str(port), "--stage", "local"], cwd=ROOT, env={**os.environ, **env})
+    children = [chalice]
+    web = ROOT / "tools" / "web_server.py"
+    if (ROOT / "web" / "dist" / "index.html").exists() and web.exists():
+        web_port = os.environ.get("WEB_PORT", "8080")
+        children.append(subprocess.Popen([sys.executable, str(web)], cwd=ROOT,
+                                         env={**os.environ, "WEB_PORT": web_port, "API_URL": f"http://127.0.0.1:{port}"}))
+        print(f"Web app: http://127.0.0.1:{web_port}/")
+    print(f"API: http://127.0.0.1:{port}/v1/health  (Ctrl-C stops everything)")
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+    def save_periodically():
+        while not stop.wait(15):
+            try:
+                standin.snapshot(endpoint, outputs, SNAPSHOT)
+            except Exception as exc:  # keep serving; the next save may succeed
+                print(f"snapshot failed: {exc}", file=sys.stderr)
+
+    threading.Thread(target=save_periodically, daemon=True).start()
+    try:
+        while not stop.is_set() and all(c.poll() is None for c in children):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        pump.stop()
+        standin.snapshot(endpoint, outputs, SNAPSHOT)
+        server.stop()
+        print("stopped; data saved")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""The embedded AWS stand-in: moto's server on 127.0.0.1, the resources created from infra/ through its
+CloudFormation, and the environment the app needs to use them. Used by `make run`, the tests and the bench."""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "infra" / "resources.yaml"
+REGION = "ap-southeast-1"
+STACK = "ecabinet-local"
+FAKE_KEYS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": REGION,
+             "AWS_REGION": REGION}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_moto(port: int | None = None):
+    """moto's server in this process (a thread), bound to loopback only."""
+    os.environ.update({k: os.environ.get(k, v) for k, v in FAKE_KEYS.items()})
+    from moto.server import ThreadedMotoServer
+
+    from tools import standin_patches
+
+    standin_patches.apply()
+    port = port or free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    return server, f"http://127.0.0.1:{port}"
+
+
+def _client(service: str, endpoint: str):
+    import boto3
+
+    return boto3.client(service, endpoint_url=endpoint, region_name=REGION, aws_access_key_id="local",
+                        aws_secret_access_key="local")
+
+
+def deploy(endpoint: str, stage: str = "local") -> dict:
+    """Create (once) the stack of infra/resources.yaml and return its outputs by name."""
+    cf = _client("cloudformation", endpoint)
+    try:
+        stack = cf.describe_stacks(StackName=STACK)["Stacks"][0]
+    except cf.exceptions.ClientError:
+        cf.create_stack(StackName=STACK, TemplateBody=TEMPLATE.read_text(),
+                        Parameters=[{"ParameterKey": "Stage", "ParameterValue": stage}])
+        stack = cf.describe_stacks(StackName=STACK)["Stacks"][0]
+    if stack["StackStatus"] != "CREATE_COMPLETE":
+        raise RuntimeError(f"local stack failed: {stack['StackStatus']} {stack.get('StackStatusReason')}")
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    _complete(endpoint, outputs)
+    return outputs
+
+
+def _complete(endpoint: str, outputs: dict) -> None:
+    """What moto's CloudFormation records but does not apply, applied from the same template's values."""
+    ddb = _client("dynamodb", endpoint)
+    ttl = ddb.describe_time_to_live(TableName=outputs["TableName"])["TimeToLiveDescription"]
+    if ttl["TimeToLiveStatus"] != "ENABLED":
+        ddb.update_time_to_live(TableName=outputs["TableName"],
+                                TimeToLiveSpecification={"AttributeName": "expires_at", "Enabled": True})
+    s3 = _client("s3", endpoint)
+    config = s3.get_bucket_notification_configuration(Bucket=outputs["BucketName"])
+    if not config.get("QueueConfigurations"):
+        sqs = _client("sqs", endpoint)
+        url = sqs.get_queue_url(QueueName=outputs["DocumentsQueueName"])["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        s3.put_bucket_notification_configuration(Bucket=outputs["BucketName"], NotificationConfiguration={
+            "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]})
+
+
+def app_env(endpoint: str, outputs: dict, state_dir: Path, stage: str = "local") -> dict:
+    """The environment the app reads its settings from, for this stand-in."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    secret_file = state_dir / "jwt-secret"
+    if not secret_file.exists():
+        secret_file.write_text(secrets.token_hex(32))
+        secret_file.chmod(0o600)
+    env = dict(FAKE_KEYS)
+    env.update({
+        "STAGE": stage,
+        "AWS_ENDPOINT_URL": endpoint,
+        "TABLE_NAME": outputs["TableName"],
+        "BUCKET_NAME": outputs["BucketName"],
+        "NOTIFICATIONS_QUEUE": outputs["NotificationsQueueName"],
+        "DOCUMENTS_QUEUE": outputs["DocumentsQueueName"],
+        "DATA_KEY_ID": outputs["DataKeyId"],
+        "LOCAL_JWT_SECRET": secret_file.read_text().strip(),
+        "LOCAL_STATE_DIR": str(state_dir),
+        "TRUST_ANCHORS_FILE": str(state_dir / "dev-ca" / "ca-cert.pem"),
+        "XRAY": "off",
+    })
+    return env
+
+
+def snapshot(endpoint: str, outputs: dict, path: Path) -> None:
+    """Save the table's items and the bucket's objects so local data survives a restart of `make run`."""
+    import base64
+
+    ddb = _client("dynamodb", endpoint)
+    items = []
+    for page in ddb.get_paginator("scan").paginate(TableName=outputs["TableName"]):
+        items.extend(page["Items"])
+    s3 = _client("s3", endpoint)
+    objects = []
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=outputs["BucketName"]):
+        for version in page.get("Versions", []):
+            obj = s3.get_object(Bucket=outputs["BucketName"], Key=version["Key"], VersionId=version["VersionId"])
+            objects.append({"key": version["Key"], "content_type": obj.get("ContentType"),
+                            "body": base64.b64encode(obj["Body"].read()).decode()})
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"items": items, "objects": objects}))
+    tmp.replace(path)
+
+
+def restore(endpoint: str, outputs: dict, path: Path) -> bool:
+    import base64
+
+    if not path.exists():
+        return False
+    saved = json.loads(path.read_text())
+    ddb = _client("dynamodb", endpoint)
+    for item in saved["items"]:
+        ddb.put_item(TableName=outputs["TableName"], Item=item)
+    s3 = _client("s3", endpoint)
+    for obj in saved["objects"]:
+        # Restored quietly: the documents queue must not see these as new uploads.
+        s3.put_object(Bucket=outputs["BucketName"], Key=obj["key"], Body=base64.b64decode(obj["body"]),
+                      ContentType=obj.get("content_type") or "application/octet-stream")
+    sqs = _client("sqs", endpoint)
+    sqs.purge_queue(QueueUrl=sqs.get_queue_url(QueueName=outputs["DocumentsQueueName"])["QueueUrl"])
+    return True
