@@ -1,19 +1,27 @@
 """Registers every feature's blueprint and event handlers on the app, after settings are read once."""
 from __future__ import annotations
 
+import importlib
 import logging
 
 from chalicelib import settings
 
+API = ("system", "bodies", "certificates", "audit", "documents", "ballots", "meetings", "polls", "resolutions",
+       "notifications")
+EVENTS = ("sweep", "notifications", "documents")
+APP = None
+
 
 def register(app) -> None:
+    global APP
     settings.get()  # fail at start-up, not on the first request, when the environment is wrong
     from chalicelib.adapters import aws, logs
 
     logs.configure()
     aws.enable_tracing()
     app.log.setLevel(logging.INFO)
-    from chalicelib.api import bodies, system
-
-    for module in (system, bodies):
-        app.register_blueprint(module.bp)
+    for name in API:
+        app.register_blueprint(importlib.import_module(f"chalicelib.api.{name}").bp)
+    for name in EVENTS:
+        app.register_blueprint(importlib.import_module(f"chalicelib.events.{name}").bp)
+    APP = app

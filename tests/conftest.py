@@ -17,6 +17,10 @@ _server, ENDPOINT = standin.start_moto()
 OUTPUTS = standin.deploy(ENDPOINT)
 STATE_DIR = Path(os.environ.get("TEST_STATE_DIR", ROOT / "build" / "test-state"))
 os.environ.update(standin.app_env(ENDPOINT, OUTPUTS, STATE_DIR))
+
+from chalicelib.adapters.dev_ca import DevCA  # noqa: E402
+
+DEV_CA = DevCA.load_or_create(STATE_DIR / "dev-ca")  # the local trust anchor, before the app reads it
 import logging  # noqa: E402
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
 

@@ -76,3 +76,23 @@ class Api:
         body_id = f"cp-{uuid.uuid4().hex[:10]}"
         seeding.seed(body_id, "Chính phủ (thử nghiệm)")
         return body_id
+
+
+def certify(body_id: str, user_id: str, alg: str = "ES256") -> str:
+    """Issue a development certificate for a member, register it, and return the private key PEM."""
+    from chalicelib.api.http import Principal
+    from chalicelib.services import signatures
+    from tests.conftest import DEV_CA
+
+    key_pem, cert_pem = DEV_CA.issue(user_id, alg=alg)
+    signatures.register(Principal("platform-admin", True), body_id, user_id, cert_pem)
+    return key_pem
+
+
+def sign(key_pem: str, *, action: str, body_id: str, target_id: str, user_id: str, content, alg: str = "ES256",
+         signed_at: str | None = None) -> dict:
+    """The `signature` object a client sends (API.md "Signatures")."""
+    from chalicelib.domain import clock, signing
+
+    return signing.sign_action(key_pem, alg, action=action, body_id=body_id, target_id=target_id, user_id=user_id,
+                               content=content, signed_at=signed_at or clock.iso(clock.now()))

@@ -66,3 +66,30 @@ def seed(body_id: str = GOVERNMENT_ID, name: str = "Chính phủ nước Cộng 
                                           "assistant_of")}
         bodies.put_member(admin, body_id, row["user_id"], fields)
     return True
+
+
+def certify_demo_members(body_id: str = GOVERNMENT_ID) -> int:
+    """Give every seeded member with a vote a development certificate (stage local only); the private keys
+    are kept under the local state folder so demo clients can sign."""
+    import os
+    from pathlib import Path
+
+    from chalicelib.adapters.dev_ca import DevCA
+    from chalicelib.api.http import Principal
+    from chalicelib.services import signatures
+
+    state = Path(os.environ.get("LOCAL_STATE_DIR", ".local"))
+    ca = DevCA.load_or_create(state / "dev-ca")
+    keys = state / "demo-keys"
+    keys.mkdir(parents=True, exist_ok=True)
+    count = 0
+    for row in government_2019():
+        if row["role"] not in ("chair", "deputy_chair", "member"):
+            continue
+        key_pem, cert_pem = ca.issue(row["user_id"], name=row["name"])
+        signatures.register(Principal("platform-admin", True), body_id, row["user_id"], cert_pem)
+        path = keys / f"{row['user_id']}.key.pem"
+        path.write_text(key_pem)
+        path.chmod(0o600)
+        count += 1
+    return count

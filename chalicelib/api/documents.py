@@ -1,0 +1,4 @@
+"""(Stub: the documents feature fills this blueprint in.)"""
+from chalice import Blueprint
+
+bp = Blueprint(__name__)

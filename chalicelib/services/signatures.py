@@ -1,0 +1,84 @@
+"""Members' signing certificates and the one signature check used by votes, ballot answers and resolutions."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from chalicelib import settings
+from chalicelib.adapters import store
+from chalicelib.adapters.store import Item
+from chalicelib.api.http import Principal
+from chalicelib.domain import clock, signing
+from chalicelib.domain.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.services import bodies
+
+
+@lru_cache(maxsize=1)
+def anchors() -> tuple[str, ...]:
+    """The trust anchors of this stage (a PEM bundle named by TRUST_ANCHORS_FILE), read once."""
+    path = Path(settings.get().trust_anchors_file)
+    if not path.exists():
+        return ()
+    text = path.read_text()
+    marker = "-----END CERTIFICATE-----"
+    return tuple(block.strip() + "\n" + marker + "\n" for block in text.split(marker) if "BEGIN CERTIFICATE" in block)
+
+
+def verify(member: dict | None, *, signature, action: str, body_id: str, target_id: str, user_id: str,
+           content) -> dict:
+    """Check a signed action against the member's registered certificate; the record to store with it.
+    A refused signature is a 400 whose detail says why; nothing is stored."""
+    certificate = (member or {}).get("certificate")
+    if not certificate:
+        raise ValidationFailed("Thành viên chưa đăng ký chứng thư số; không thể kiểm tra chữ ký.",
+                               reason="no_certificate")
+    try:
+        return signing.verify_signed_action(signature=signature, action=action, body_id=body_id,
+                                            target_id=target_id, user_id=user_id, content=content,
+                                            cert_pem=certificate["pem"], anchors_pem=list(anchors()),
+                                            now=clock.now())
+    except signing.SignatureRefused as exc:
+        raise ValidationFailed(exc.detail, reason=exc.reason) from None
+
+
+def register(principal: Principal, body_id: str, user_id: str, pem: str) -> dict:
+    """Bind a certificate to a member after path validation to a trust anchor; the replaced one is kept for
+    the signatures it made."""
+    caller = bodies.place(principal, body_id)
+    caller.require_admin_or("secretariat", action="đăng ký chứng thư số")
+    item = store.get(*bodies.member_key(body_id, user_id))
+    if item is None:
+        raise NotFound(f"Không có thành viên «{user_id}».")
+    try:
+        info = signing.check_certificate(pem, list(anchors()), clock.now())
+    except signing.CertificateRefused as exc:
+        raise ValidationFailed(exc.detail, reason=exc.reason) from None
+    data = store.plain(item.data)
+    record = {"pem": pem, "fingerprint": info.fingerprint, "subject": info.subject, "key_alg": info.key_alg,
+              "not_before": clock.iso(info.not_before), "not_after": clock.iso(info.not_after),
+              "registered_at": clock.iso(clock.now())}
+    history = list(data.get("certificates", []))
+    if data.get("certificate") and data["certificate"]["fingerprint"] != info.fingerprint:
+        history.append(data["certificate"])
+    work = bodies.uow(body_id, caller)
+    work.update(Item(*bodies.member_key(body_id, user_id)),
+                [Item.data["certificate"].set(record), Item.data["certificates"].set(history),
+                 Item.version.set(item.version + 1)],
+                Item.version == item.version, label="member")
+    work.record("certificate.registered", user_id, {k: v for k, v in record.items() if k != "pem"} | {"pem": pem})
+    view = {"user_id": user_id, **{k: v for k, v in record.items() if k != "pem"}}
+    try:
+        work.commit(response=(200, view))
+    except store.Cancelled as exc:
+        if exc.label == "member":
+            raise Conflict("Thành viên vừa được cập nhật; hãy thử lại.") from None
+        raise
+    return view
+
+
+def certificate_by_fingerprint(member: dict, fingerprint: str) -> str | None:
+    """The PEM of the member's current or an earlier certificate, for checking old signatures."""
+    for cert in [member.get("certificate") or {}] + list(member.get("certificates", [])):
+        if cert.get("fingerprint") == fingerprint:
+            return cert.get("pem")
+    return None
