@@ -45,7 +45,7 @@ def _write_new_file(directory: Path, prefix: str, data: bytes, mode: int) -> Pat
     return Path(name)
 
 
-def _publish_if_absent(tmp: Path, target: Path) -> None:
+def _publish_if_absent(tmp: Path, target: Path, mode: int) -> None:
     """Move `tmp` to `target` atomically unless `target` already exists (then keep the existing)."""
     try:
         try:
@@ -56,7 +56,7 @@ def _publish_if_absent(tmp: Path, target: Path) -> None:
             # Filesystems without hard links: a no-replace rename is not portable, so fall back
             # to an exclusive create followed by a full write.
             try:
-                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
             except FileExistsError:
                 return
             with os.fdopen(fd, "wb") as handle:
@@ -85,9 +85,10 @@ class DevCA:
     def load_or_create(cls, directory: Path) -> "DevCA":
         """Load the CA from `directory`, creating its key and certificate if missing.
 
-        Safe when several processes do this at once: the key file is only ever published
-        whole and never replaced, so all of them end up with the same key; the certificate
-        is derived from the key and replaced atomically when missing or not matching it.
+        Safe when several processes do this at once: each file is written to a temporary file
+        and published whole with an atomic no-replace link (first one wins, the others re-read
+        it), so all of them end up with the same key and certificate. A certificate that does
+        not match the key (left from an earlier key) is replaced atomically.
         """
         directory = Path(directory)
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -101,7 +102,7 @@ class DevCA:
                 serialization.PrivateFormat.PKCS8,
                 serialization.NoEncryption(),
             )
-            _publish_if_absent(_write_new_file(directory, ".ca-key-", key_pem, 0o600), key_path)
+            _publish_if_absent(_write_new_file(directory, ".ca-key-", key_pem, 0o600), key_path, 0o600)
         key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
         if not (isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(key.curve, ec.SECP256R1)):
             raise ValueError(f"{key_path} does not hold an ECDSA P-256 key")
@@ -109,9 +110,14 @@ class DevCA:
         certificate = cls._read_matching_cert(cert_path, key)
         if certificate is None:
             pem = cls._self_signed(key).public_bytes(serialization.Encoding.PEM)
-            tmp = _write_new_file(directory, ".ca-cert-", pem, 0o644)
-            os.replace(tmp, cert_path)
+            if not cert_path.exists():
+                # First one in wins, so concurrent creators all end up with the same certificate.
+                _publish_if_absent(_write_new_file(directory, ".ca-cert-", pem, 0o644), cert_path, 0o644)
             certificate = cls._read_matching_cert(cert_path, key)
+            if certificate is None:
+                # A certificate left over from an earlier key: replace it atomically.
+                os.replace(_write_new_file(directory, ".ca-cert-", pem, 0o644), cert_path)
+                certificate = cls._read_matching_cert(cert_path, key)
             if certificate is None:  # pragma: no cover - only if the directory is tampered with
                 raise RuntimeError(f"{cert_path} does not match {key_path}")
         return cls(key, certificate)

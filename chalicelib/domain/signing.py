@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -277,6 +276,8 @@ def check_certificate(
             "expired", f"Chứng thư số đã hết hạn (hết hiệu lực từ {not_after.isoformat()})."
         )
 
+    if isinstance(anchors_pem, (str, bytes)):
+        raise TypeError("anchors_pem must be a list of PEM strings")
     store = _anchor_store(tuple(anchors_pem))
     untrusted = CertificateRefused(
         "untrusted_chain", "Chứng thư số không được cấp bởi tổ chức chứng thực chữ ký số tin cậy."

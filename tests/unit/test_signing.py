@@ -517,10 +517,21 @@ def test_dev_ca_created_by_many_at_once_ends_up_as_one_ca(tmp_path):
     public_keys = {ca.certificate.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo) for ca in cas}
     assert len(public_keys) == 1
+    assert len({ca.cert_pem for ca in cas}) == 1
     final = DevCA.load_or_create(directory)
     _, cert_pem = cas[0].issue("u1")
     check_certificate(cert_pem, [final.cert_pem], datetime.now(timezone.utc))
     assert sorted(p.name for p in directory.iterdir()) == ["ca-cert.pem", "ca-key.pem"]
+
+
+def test_dev_ca_certificate_left_from_a_lost_key_is_replaced(tmp_path):
+    old = DevCA.load_or_create(tmp_path)
+    (tmp_path / "ca-key.pem").unlink()
+    new = DevCA.load_or_create(tmp_path)
+    assert new.cert_pem != old.cert_pem
+    assert (tmp_path / "ca-cert.pem").read_text() == new.cert_pem
+    _, cert_pem = new.issue("u1")
+    check_certificate(cert_pem, [DevCA.load_or_create(tmp_path).cert_pem], datetime.now(timezone.utc))
 
 
 def test_dev_ca_issues_end_entity_signing_certificates(ca, rs256):

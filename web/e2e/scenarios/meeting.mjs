@@ -1,0 +1,156 @@
+// The first meeting (24 June 2019) played again: the chair on a tablet, a member in the room on a tablet,
+// a member remote on a phone; the other members join and vote through the API with their own signatures;
+// 21 in the room, 4 remote, 25 for; the chair signs the resolution on a phone.
+import {
+  assert, axe, BODY, call, go, newContext, seedFile, shot, signAs, signIn, tokenFor, SECRETARIAT,
+} from '../lib.mjs';
+
+export async function meetingScenario(browser, cast, state, step) {
+  const chairId = cast.chair.user_id;
+  const [inRoomMember, remoteMember, ...others] = cast.plain;
+  const rest = cast.voting.filter((m) => ![chairId, inRoomMember.user_id, remoteMember.user_id].includes(m.user_id));
+  assert(rest.length >= 22, `need 25 voting members, roster has ${cast.voting.length}`);
+  // 21 in the room (chair and one browser member among them), 4 remote (one browser member), the rest absent.
+  const apiInRoom = rest.slice(0, 19);
+  const apiRemote = rest.slice(19, 22);
+  void others;
+
+  step('secretariat creates the meeting and its agenda item with the draft');
+  const sec = await newContext(browser, 'desktop', 'secretariat');
+  await signIn(sec.page, SECRETARIAT, '/secretariat/meetings/new');
+  await sec.page.getByLabel('Tên phiên họp').fill('Phiên họp Chính phủ thường kỳ tháng 6 năm 2019');
+  await sec.page.getByRole('button', { name: 'Tạo phiên họp' }).click();
+  await sec.page.waitForURL((u) => /^\/meetings\/[^/]+$/.test(u.pathname));
+  const meetingPath = new URL(sec.page.url()).pathname;
+  const meetingId = decodeURIComponent(meetingPath.split('/').pop());
+  state.meetingPath = meetingPath;
+  await sec.page.getByRole('button', { name: '+ Thêm nội dung' }).click();
+  await sec.page.getByLabel('Tệp hồ sơ').setInputFiles(seedFile('du-thao-nghi-quyet.txt'));
+  await sec.page.getByLabel('Tên tài liệu').fill('Dự thảo Nghị quyết phiên họp');
+  await sec.page.getByRole('button', { name: 'Tải hồ sơ lên' }).click();
+  await sec.page.getByTestId('uploaded-doc').waitFor();
+  await sec.page.getByLabel('Tên nội dung').fill('Khai trương Hệ thống e-Cabinet và thông qua Nghị quyết phiên họp');
+  await sec.page.getByLabel('Cơ quan chủ trì soạn thảo').fill('Văn phòng Chính phủ');
+  await sec.page.getByRole('button', { name: 'Thêm', exact: true }).click();
+  await sec.page.getByRole('link', { name: /Khai trương Hệ thống e-Cabinet/ }).waitFor();
+  await axe(sec.page, 'meeting-room-secretariat');
+  await shot(sec.page, 'secretariat-meeting-prepared');
+
+  step('chair on a tablet opens the meeting; members join in the room and remotely');
+  const chair = await newContext(browser, 'tablet', 'chair');
+  await signIn(chair.page, chairId, meetingPath);
+  await chair.page.getByRole('button', { name: 'Dự tại phòng họp' }).click();
+  await chair.page.getByRole('button', { name: 'Khai mạc phiên họp' }).click();
+  await chair.page.getByRole('button', { name: 'Bế mạc phiên họp' }).waitFor();
+
+  const room = await newContext(browser, 'tablet', 'member-in-room');
+  await signIn(room.page, inRoomMember.user_id, meetingPath);
+  await room.page.getByRole('button', { name: 'Dự tại phòng họp' }).click();
+  const remote = await newContext(browser, 'phone', 'member-remote');
+  await signIn(remote.page, remoteMember.user_id, meetingPath);
+  await remote.page.getByRole('button', { name: 'Dự trực tuyến' }).click();
+
+  const secToken = await tokenFor(SECRETARIAT);
+  const mPath = `/bodies/${BODY}/meetings/${encodeURIComponent(meetingId)}`;
+  for (const m of apiInRoom) await call('PUT', `${mPath}/attendance/${m.user_id}`, { token: secToken, body: { mode: 'in_room' } });
+  for (const m of apiRemote) await call('PUT', `${mPath}/attendance/${m.user_id}`, { token: secToken, body: { mode: 'remote' } });
+  const absent = cast.voting.filter((m) => ![chairId, inRoomMember.user_id, remoteMember.user_id, ...apiInRoom.map((x) => x.user_id), ...apiRemote.map((x) => x.user_id)].includes(m.user_id));
+  for (const m of absent) await call('PUT', `${mPath}/attendance/${m.user_id}`, { token: secToken, body: { mode: 'absent' } });
+
+  await chair.page.getByTestId('in-room').filter({ hasText: '21' }).waitFor();
+  await chair.page.getByTestId('remote').filter({ hasText: '4' }).waitFor();
+  await chair.page.getByText('Đủ số lượng để họp').waitFor();
+
+  step('member in the room states a position, asks for the floor and comments on the draft');
+  await room.page.getByLabel('Tán thành', { exact: true }).check();
+  await room.page.getByLabel('Nội dung ý kiến').fill('Thống nhất với dự thảo.');
+  await room.page.getByRole('button', { name: 'Lưu ý kiến' }).click();
+  await room.page.getByText('Đã lưu').waitFor();
+  await room.page.getByRole('button', { name: 'Xin phát biểu' }).click();
+  await room.page.getByRole('button', { name: 'Đã đăng ký phát biểu' }).waitFor();
+  await room.page.getByLabel('Vị trí (điều, khoản)').fill('Điều 1');
+  await room.page.getByLabel('Nội dung góp ý').fill('Bổ sung cụm từ “trên môi trường điện tử”.');
+  await room.page.getByRole('button', { name: 'Gửi góp ý' }).click();
+  await room.page.getByText('Bổ sung cụm từ').waitFor();
+
+  step('chair opens the poll; the room, the phone and the API members vote with signatures');
+  await chair.page.getByLabel('Nội dung biểu quyết mới').fill('Thông qua Nghị quyết phiên họp Chính phủ thường kỳ tháng 6 năm 2019');
+  await chair.page.getByRole('button', { name: 'Tạo biểu quyết' }).click();
+  await chair.page.getByRole('button', { name: 'Mở biểu quyết' }).click();
+  await chair.page.getByText('Đang biểu quyết').first().waitFor();
+  await axe(chair.page, 'meeting-room-chair');
+  await shot(chair.page, 'chair-meeting-room-tablet');
+
+  for (const p of [room.page, remote.page, chair.page]) {
+    await p.getByRole('button', { name: 'Tán thành', exact: true }).click();
+    await p.getByRole('dialog').waitFor();
+    if (p === remote.page) {
+      await axe(p, 'vote-confirm-phone');
+      await shot(p, 'member-remote-vote-confirm-phone');
+    }
+    await p.getByRole('button', { name: 'Ký số và gửi biểu quyết' }).click();
+    await p.getByTestId('receipt').waitFor();
+  }
+  await shot(remote.page, 'member-remote-vote-receipt-phone');
+  await shot(room.page, 'member-in-room-vote-receipt-tablet');
+
+  const pollId = await findOpenPoll(secToken, mPath);
+  for (const m of [...apiInRoom, ...apiRemote]) {
+    const signature = await signAs(m.user_id, 'vote', pollId, 'yes');
+    await call('POST', `/bodies/${BODY}/polls/${encodeURIComponent(pollId)}/votes`, {
+      token: await tokenFor(m.user_id), body: { choice: 'yes', signature },
+    });
+  }
+
+  step('the live tally reaches 25 on every screen (ETag polling), the chair closes the poll');
+  for (const p of [chair.page, room.page, remote.page]) {
+    await p.getByTestId('tally').locator('.bar-row', { hasText: 'Tán thành' }).locator('.bar-value').filter({ hasText: /^25$/ }).waitFor();
+  }
+  await shot(chair.page, 'chair-live-tally-tablet');
+  await chair.page.getByRole('button', { name: 'Kết thúc biểu quyết' }).click();
+  await chair.page.getByText('Được thông qua').waitFor();
+
+  step('secretariat drafts the resolution from the poll');
+  await go(sec.page, '/');
+  await go(sec.page, `${meetingPath}`);
+  await sec.page.getByRole('button', { name: 'Soạn nghị quyết trình ký' }).click();
+  await sec.page.waitForURL((u) => /^\/resolutions\/[^/]+$/.test(u.pathname));
+  const resolutionPath = new URL(sec.page.url()).pathname;
+
+  step('chair signs the resolution on a phone and it gets its number');
+  await chair.page.setViewportSize({ width: 390, height: 844 });
+  await go(chair.page, '/');
+  await chair.page.locator(`a[href="${resolutionPath}"]`).click();
+  await chair.page.getByRole('button', { name: 'Ký nghị quyết' }).click();
+  await chair.page.getByRole('dialog').waitFor();
+  await shot(chair.page, 'chair-resolution-confirm-phone');
+  await chair.page.getByRole('button', { name: 'Ký số', exact: true }).click();
+  const number = (await chair.page.getByTestId('resolution-number').textContent()).trim();
+  assert(/^\d+\/NQ-CP$/.test(number), `resolution number "${number}"`);
+  await chair.page.getByText('TM. CHÍNH PHỦ').waitFor();
+  await axe(chair.page, 'resolution-signed-phone');
+  await shot(chair.page, 'chair-resolution-signed-phone');
+
+  step('chair ends the meeting; the secretariat reads the KPIs');
+  await chair.page.setViewportSize({ width: 1024, height: 768 });
+  await go(chair.page, meetingPath);
+  await chair.page.getByRole('button', { name: 'Bế mạc phiên họp' }).click();
+  await chair.page.getByText('Đã kết thúc').first().waitFor();
+  await go(sec.page, '/reports');
+  await sec.page.locator('figure.chart svg').first().waitFor();
+  await axe(sec.page, 'reports');
+  await shot(sec.page, 'secretariat-meeting-kpis');
+
+  for (const c of [sec, chair, room, remote]) await c.context.close();
+  return { number, problems: [] };
+}
+
+async function findOpenPoll(token, mPath) {
+  const items = (await call('GET', `${mPath}/items`, { token })).items;
+  for (const it of items) {
+    const polls = it.polls || (await call('GET', `${mPath}/items/${encodeURIComponent(it.item_id)}/polls`, { token })).items;
+    const open = polls.find((p) => p.state === 'open');
+    if (open) return open.poll_id;
+  }
+  throw new Error('no open poll found');
+}

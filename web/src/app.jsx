@@ -1,0 +1,184 @@
+// The app shell: session in memory, navigation by role, routes.
+import { useEffect, useState } from 'preact/hooks';
+import { api, bodyPath, onUnauthenticated, setToken } from './api.js';
+import { docCache } from './idb.js';
+import { Link, match, navigate, useLocation } from './router.jsx';
+import { ROLE_LABELS } from './format.js';
+import { SessionContext } from './components/ui.jsx';
+import { SignIn } from './screens/SignIn.jsx';
+import { MyWork } from './screens/MyWork.jsx';
+import { BallotScreen } from './screens/Ballot.jsx';
+import { MeetingRoom } from './screens/MeetingRoom.jsx';
+import { ResolutionScreen } from './screens/Resolution.jsx';
+import { SecretariatHome, BallotForm, MeetingForm, UploadScreen } from './screens/Secretariat.jsx';
+import { ReportsScreen } from './screens/Reports.jsx';
+import { revokeAllObjectUrls } from './documents.js';
+
+const ROUTES = [
+  ['/', MyWork],
+  ['/ballots/:ballotId', BallotScreen],
+  ['/meetings/:meetingId', MeetingRoom],
+  ['/resolutions/:resolutionId', ResolutionScreen],
+  ['/secretariat', SecretariatHome, 'secretariat'],
+  ['/secretariat/ballots/new', BallotForm, 'secretariat'],
+  ['/secretariat/meetings/new', MeetingForm, 'secretariat'],
+  ['/secretariat/documents', UploadScreen, 'secretariat'],
+  ['/reports', ReportsScreen, 'reports'],
+];
+
+const canSee = (need, role) =>
+  !need ||
+  (need === 'secretariat' && (role === 'secretariat' || role === 'platform_admin')) ||
+  (need === 'reports' && ['secretariat', 'chair', 'deputy_chair', 'platform_admin'].includes(role));
+
+export function App() {
+  const [session, setSession] = useState(null);
+  const [expired, setExpired] = useState(false);
+  const path = useLocation();
+
+  const signOut = async ({ reason } = {}) => {
+    setToken(null);
+    setSession(null);
+    revokeAllObjectUrls();
+    await docCache.wipe();
+    setExpired(reason === 'expired');
+    navigate('/sign-in', { replace: true });
+  };
+
+  useEffect(() => onUnauthenticated(() => signOut({ reason: 'expired' })), []);
+
+  useEffect(() => {
+    if (!session && !path.startsWith('/sign-in')) {
+      const back = path !== '/' ? `?next=${encodeURIComponent(path)}` : '';
+      navigate(`/sign-in${back}`, { replace: true });
+    }
+  }, [session, path]);
+
+  const onSignedIn = (s) => {
+    setExpired(false);
+    setSession(s);
+    const next = new URLSearchParams(location.search).get('next');
+    navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : '/', { replace: true });
+  };
+
+  if (!session || path.startsWith('/sign-in')) {
+    return (
+      <Shell>
+        <SignIn onSignedIn={onSignedIn} expired={expired} />
+      </Shell>
+    );
+  }
+
+  const role = session.me.role;
+  let screen = null;
+  for (const [pattern, Component, need] of ROUTES) {
+    const params = match(pattern, path);
+    if (params && canSee(need, role)) {
+      screen = <Component key={path} {...params} />;
+      break;
+    }
+  }
+
+  return (
+    <SessionContext.Provider value={session}>
+      <Shell session={session} onSignOut={() => signOut()} path={path}>
+        {screen || (
+          <section>
+            <h1>Không tìm thấy trang</h1>
+            <p>
+              <Link href="/">Về trang Việc của tôi</Link>
+            </p>
+          </section>
+        )}
+      </Shell>
+    </SessionContext.Provider>
+  );
+}
+
+function Shell({ session, onSignOut, path = '', children }) {
+  const role = session?.me?.role;
+  const nav = session
+    ? [
+        ['/', 'Việc của tôi'],
+        ...(canSee('secretariat', role) ? [['/secretariat', 'Văn phòng']] : []),
+        ...(canSee('reports', role) ? [['/reports', 'Báo cáo']] : []),
+      ]
+    : [];
+  return (
+    <>
+      <a class="skip-link" href="#main">
+        Bỏ qua, tới nội dung chính
+      </a>
+      <header class="topbar">
+        <div class="brand">
+          <span class="brand-mark" aria-hidden="true">
+            ★
+          </span>
+          <span>
+            <strong>e-Cabinet</strong>
+            <span class="brand-sub">Chính phủ điện tử</span>
+          </span>
+        </div>
+        {session && (
+          <nav aria-label="Điều hướng chính">
+            <ul>
+              {nav.map(([href, label]) => (
+                <li key={href}>
+                  <Link
+                    href={href}
+                    aria-current={(href === '/' ? path === '/' : path.startsWith(href)) ? 'page' : undefined}
+                  >
+                    {label}
+                  </Link>
+                </li>
+              ))}
+            </ul>
+          </nav>
+        )}
+        {session && (
+          <div class="user">
+            <span class="user-name" data-testid="current-user">
+              {session.me.name || session.userId}
+              <span class="user-role">{ROLE_LABELS[role] || role}</span>
+            </span>
+            <button type="button" class="btn btn-small" onClick={onSignOut}>
+              Đăng xuất
+            </button>
+          </div>
+        )}
+      </header>
+      {session?.me?.role === 'assistant' && (
+        <aside class="assistant-banner" aria-label="Chế độ trợ lý">
+          Bạn đang xem công việc của{' '}
+          <strong>{session.member?.name || session.me.assistant_of || 'thành viên'}</strong> với vai trò trợ lý: chỉ
+          xem, không trả lời phiếu, biểu quyết hay ký thay.
+        </aside>
+      )}
+      <main id="main" tabIndex={-1}>
+        {children}
+      </main>
+    </>
+  );
+}
+
+/** Build the session after a token was obtained: who am I in the body, and whom I assist. */
+export async function loadSession(userId, stageLocal) {
+  let me;
+  try {
+    me = await api(bodyPath('/me'));
+  } catch (e) {
+    if (e.status === 404 && userId === 'platform-admin') {
+      me = { user_id: userId, role: 'platform_admin', name: 'Quản trị nền tảng' };
+    } else throw e;
+  }
+  let member = null;
+  if (me.role === 'assistant' && me.assistant_of) {
+    try {
+      const roster = await api(bodyPath('/roster'));
+      member = (roster.items || []).find((m) => m.user_id === me.assistant_of) || null;
+    } catch {
+      /* the banner falls back to the id */
+    }
+  }
+  return { userId, me, member, stageLocal };
+}

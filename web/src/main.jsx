@@ -1,0 +1,6 @@
+// Entry point: mount the app.
+import { render } from 'preact';
+import { App } from './app.jsx';
+import './styles.css';
+
+render(<App />, document.getElementById('app'));

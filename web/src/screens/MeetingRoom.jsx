@@ -1,0 +1,769 @@
+// The meeting room: agenda and current item, attendance and quorum, speakers, comments, positions,
+// signed votes with receipt, the live tally (ETag polling) and the chair's and secretariat's controls.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, bodyPath, enc, listAll, newIdempotencyKey } from '../api.js';
+import { BODY_ID, MEETING_REFRESH_MS, POLL_REFRESH_MS, SIGNING_ROLES } from '../config.js';
+import { signAction } from '../signing.js';
+import {
+  ATTENDANCE_MODES, MEETING_STATES, POLL_STATES, POSITIONS, choiceLabel, fmtDateTime, fmtDuration,
+} from '../format.js';
+import { useRoster } from '../roster.js';
+import { navigate, Link } from '../router.jsx';
+import { Dossier } from '../components/Dossier.jsx';
+import { Uploader } from '../components/Uploader.jsx';
+import { BarRow, OutcomeLine } from '../components/Charts.jsx';
+import {
+  useAsync, useInterval, useSession, Problem, Loading, PageTitle, Badge, ConfirmDialog, Receipt, Notice,
+} from '../components/ui.jsx';
+
+const LIVE = new Set(['in_progress', 'started']);
+const ENDED = new Set(['ended', 'closed']);
+
+export function MeetingRoom({ meetingId }) {
+  const session = useSession();
+  const role = session.me.role;
+  const mPath = bodyPath(`/meetings/${enc(meetingId)}`);
+  const meeting = useAsync(() => api(mPath, { etag: true }), [mPath]);
+  const items = useAsync(
+    () => listAll(`${mPath}/items`).catch(() => null),
+    [mPath],
+  );
+  useInterval(async () => {
+    const fresh = await api(mPath, { etag: true });
+    if (!fresh.__notModified) {
+      meeting.setData(fresh);
+      items.reload();
+    }
+  }, MEETING_REFRESH_MS);
+
+  const m = meeting.data;
+  if (meeting.loading && !m) return <Loading />;
+  if (!m) return <Problem error={meeting.error} />;
+
+  const agenda = items.data || m.items || m.agenda || [];
+  const wanted = new URLSearchParams(location.search).get('item');
+  const currentId = m.current_item_id || agenda.find((i) => LIVE.has(i.state))?.item_id;
+  const selectedId = wanted || currentId || agenda[0]?.item_id;
+  const selected = agenda.find((i) => i.item_id === selectedId);
+  const canControl = ['chair', 'deputy_chair', 'secretariat'].includes(role);
+
+  const refresh = () => {
+    meeting.reload();
+    items.reload();
+  };
+
+  return (
+    <div class="room">
+      <PageTitle>{m.title}</PageTitle>
+      <div class="meta-row">
+        <Badge kind={LIVE.has(m.state) ? 'live' : 'neutral'}>{MEETING_STATES[m.state] || m.state || 'Sắp họp'}</Badge>
+        <span>
+          <time dateTime={m.starts_at}>{fmtDateTime(m.starts_at)}</time>
+          {m.location ? ` · ${m.location}` : ''}
+        </span>
+        {m.duration_seconds != null && <span>Thời lượng: {fmtDuration(m.duration_seconds)}</span>}
+      </div>
+      <Problem error={meeting.error} />
+      <Attendance meeting={m} onChanged={meeting.reload} />
+      {canControl && <ChairControls meeting={m} agenda={agenda} onChanged={refresh} />}
+      <div class="room-grid">
+        <nav class="card agenda" aria-labelledby="h-agenda">
+          <h2 id="h-agenda">Chương trình phiên họp</h2>
+          {agenda.length === 0 && <p class="muted">Chưa có nội dung.</p>}
+          <ol>
+            {agenda.map((it) => (
+              <li key={it.item_id}>
+                <Link
+                  href={`/meetings/${enc(meetingId)}?item=${enc(it.item_id)}`}
+                  class={`agenda-link ${it.item_id === selectedId ? 'selected' : ''}`}
+                  aria-current={it.item_id === selectedId ? 'true' : undefined}
+                >
+                  <span>{it.title}</span>
+                  {it.item_id === currentId && <Badge kind="live">Đang thảo luận</Badge>}
+                  {it.consent && <Badge>Thông qua chung</Badge>}
+                  {it.state === 'adopted' && <Badge kind="ok">Đã thông qua</Badge>}
+                </Link>
+              </li>
+            ))}
+          </ol>
+          {role === 'secretariat' && !ENDED.has(m.state) && <AddItem meetingId={meetingId} onAdded={items.reload} />}
+        </nav>
+        <div class="item-pane">
+          {selected ? (
+            <ItemPanel
+              key={selected.item_id}
+              meeting={m}
+              item={selected}
+              isCurrent={selected.item_id === currentId}
+              onChanged={refresh}
+            />
+          ) : (
+            <p class="muted">Chọn một nội dung trong chương trình.</p>
+          )}
+        </div>
+      </div>
+    </div>
+  );
+}
+
+function Attendance({ meeting, onChanged }) {
+  const session = useSession();
+  const role = session.me.role;
+  const a = meeting.attendance || {};
+  const q = meeting.quorum || {};
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(null);
+  const [mine, setMine] = useState(meeting.my_attendance || null);
+  const canSet = SIGNING_ROLES.has(role) && !ENDED.has(meeting.state);
+
+  const set = async (mode) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await api(bodyPath(`/meetings/${enc(meeting.meeting_id)}/attendance/${enc(session.userId)}`), {
+        method: 'PUT', body: { mode },
+      });
+      setMine(mode);
+      onChanged();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section class="card attendance" aria-labelledby="h-att">
+      <h2 id="h-att">Điểm danh và số lượng</h2>
+      <div class="stats" aria-live="polite">
+        <div class="stat">
+          <span class="stat-n" data-testid="in-room">{a.in_room ?? 0}</span>
+          <span class="stat-l">tại phòng họp</span>
+        </div>
+        <div class="stat">
+          <span class="stat-n" data-testid="remote">{a.remote ?? 0}</span>
+          <span class="stat-l">trực tuyến</span>
+        </div>
+        <div class="stat">
+          <span class="stat-n">{a.absent ?? 0}</span>
+          <span class="stat-l">vắng mặt</span>
+        </div>
+        <div class={`stat quorum ${q.met ? 'ok' : 'no'}`} data-testid="quorum">
+          <span class="stat-n">
+            {q.present ?? 0}/{q.required ?? '—'}
+          </span>
+          <span class="stat-l">
+            có mặt / cần · {q.met ? 'Đủ số lượng để họp' : 'Chưa đủ số lượng'}
+          </span>
+        </div>
+      </div>
+      {canSet && (
+        <fieldset class="seg">
+          <legend>Hình thức tham dự của tôi</legend>
+          {ATTENDANCE_MODES.map((x) => (
+            <button
+              key={x.value}
+              type="button"
+              class={`btn ${mine === x.value ? 'btn-primary' : ''}`}
+              aria-pressed={mine === x.value}
+              disabled={busy}
+              onClick={() => set(x.value)}
+            >
+              {x.label}
+            </button>
+          ))}
+        </fieldset>
+      )}
+      <Problem error={error} />
+    </section>
+  );
+}
+
+function ChairControls({ meeting, agenda, onChanged }) {
+  const [busy, setBusy] = useState(null);
+  const [error, setError] = useState(null);
+  const consent = agenda.filter((i) => i.consent && i.state !== 'adopted');
+  const call = async (key, path, body) => {
+    setBusy(key);
+    setError(null);
+    try {
+      await api(bodyPath(`/meetings/${enc(meeting.meeting_id)}${path}`), { method: 'POST', body });
+      onChanged();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(null);
+    }
+  };
+  return (
+    <section class="card controls" aria-labelledby="h-ctl">
+      <h2 id="h-ctl">Điều hành phiên họp</h2>
+      <div class="actions">
+        {!LIVE.has(meeting.state) && !ENDED.has(meeting.state) && (
+          <button type="button" class="btn btn-primary" disabled={Boolean(busy)} onClick={() => call('start', '/start')}>
+            {busy === 'start' ? 'Đang khai mạc…' : 'Khai mạc phiên họp'}
+          </button>
+        )}
+        {LIVE.has(meeting.state) && (
+          <button type="button" class="btn btn-danger" disabled={Boolean(busy)} onClick={() => call('end', '/end')}>
+            {busy === 'end' ? 'Đang bế mạc…' : 'Bế mạc phiên họp'}
+          </button>
+        )}
+        {consent.length > 0 && LIVE.has(meeting.state) && (
+          <button
+            type="button"
+            class="btn"
+            disabled={Boolean(busy)}
+            onClick={() => call('consent', '/consent/adopt', { item_ids: consent.map((i) => i.item_id) })}
+          >
+            Thông qua chung {consent.length} nội dung
+          </button>
+        )}
+      </div>
+      <Problem error={error} />
+    </section>
+  );
+}
+
+function ItemPanel({ meeting, item, isCurrent, onChanged }) {
+  const session = useSession();
+  const role = session.me.role;
+  const live = LIVE.has(meeting.state);
+  const iPath = bodyPath(`/meetings/${enc(meeting.meeting_id)}/items/${enc(item.item_id)}`);
+  const polls = useAsync(
+    () => (item.polls ? Promise.resolve(item.polls) : listAll(`${iPath}/polls`).catch(() => [])),
+    [iPath, JSON.stringify(item.polls || null)],
+  );
+  // New polls appear without a reload while the meeting runs.
+  useInterval(polls.reload, MEETING_REFRESH_MS, live);
+  const [setCurrentError, setSetCurrentError] = useState(null);
+  const canControl = ['chair', 'deputy_chair', 'secretariat'].includes(role);
+
+  const makeCurrent = async () => {
+    setSetCurrentError(null);
+    try {
+      await api(`${iPath}/start`, { method: 'POST' });
+      onChanged();
+    } catch (e) {
+      setSetCurrentError(e);
+    }
+  };
+
+  return (
+    <article class="item" aria-labelledby="h-item">
+      <div class="card">
+        <h2 id="h-item">{item.title}</h2>
+        {item.drafting_agency && <p class="muted">Cơ quan chủ trì soạn thảo: {item.drafting_agency}</p>}
+        {item.offline_note && <Notice kind="warning">{item.offline_note}</Notice>}
+        {canControl && live && !isCurrent && (
+          <button type="button" class="btn btn-small" onClick={makeCurrent}>
+            Chuyển sang thảo luận nội dung này
+          </button>
+        )}
+        <Problem error={setCurrentError} />
+      </div>
+      <Dossier documentIds={item.document_ids || []} title="Hồ sơ, dự thảo" />
+      <Polls
+        meeting={meeting}
+        item={item}
+        polls={polls.data || []}
+        reloadPolls={polls.reload}
+        canControl={canControl}
+      />
+      {SIGNING_ROLES.has(role) && <Position meeting={meeting} item={item} iPath={iPath} />}
+      <Speakers iPath={iPath} live={live} />
+      <Comments iPath={iPath} />
+    </article>
+  );
+}
+
+function Position({ item, iPath }) {
+  const [position, setPosition] = useState(item.my_position?.position || '');
+  const [text, setText] = useState(item.my_position?.text || '');
+  const [saved, setSaved] = useState(Boolean(item.my_position));
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(null);
+  const save = async (e) => {
+    e.preventDefault();
+    if (!position) return setError({ detail: 'Vui lòng chọn ý kiến.' });
+    setBusy(true);
+    setError(null);
+    try {
+      await api(`${iPath}/position`, { method: 'PUT', body: { position, ...(text.trim() ? { text: text.trim() } : {}) } });
+      setSaved(true);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form class="card" onSubmit={save} aria-labelledby="h-pos">
+      <h2 id="h-pos">Ý kiến của tôi về nội dung này</h2>
+      <fieldset class="seg">
+        <legend class="sr-only">Ý kiến</legend>
+        {POSITIONS.map((p) => (
+          <label key={p.value} class="choice">
+            <input
+              type="radio"
+              name={`pos-${item.item_id}`}
+              value={p.value}
+              checked={position === p.value}
+              onChange={() => (setPosition(p.value), setSaved(false))}
+            />
+            <span>{p.label}</span>
+          </label>
+        ))}
+      </fieldset>
+      <div class="field">
+        <label for={`pos-text-${item.item_id}`}>Nội dung ý kiến</label>
+        <textarea
+          id={`pos-text-${item.item_id}`}
+          rows={2}
+          value={text}
+          onInput={(e) => (setText(e.currentTarget.value), setSaved(false))}
+        />
+      </div>
+      <Problem error={error} />
+      <div class="actions">
+        <button type="submit" class="btn" disabled={busy}>
+          {busy ? 'Đang lưu…' : 'Lưu ý kiến'}
+        </button>
+        {saved && (
+          <span class="ok-text" role="status">
+            Đã lưu
+          </span>
+        )}
+      </div>
+    </form>
+  );
+}
+
+function Speakers({ iPath, live }) {
+  const session = useSession();
+  const roster = useRoster();
+  const list = useAsync(() => api(`${iPath}/speakers`).then((r) => r.items || []), [iPath]);
+  useInterval(list.reload, MEETING_REFRESH_MS, live);
+  const [error, setError] = useState(null);
+  const mine = (list.data || []).some((s) => s.user_id === session.userId);
+  const ask = async () => {
+    setError(null);
+    try {
+      await api(`${iPath}/speakers`, { method: 'POST', body: {} });
+      list.reload();
+    } catch (e) {
+      setError(e);
+    }
+  };
+  return (
+    <section class="card" aria-labelledby="h-spk">
+      <h2 id="h-spk">Đăng ký phát biểu</h2>
+      {(list.data || []).length === 0 ? (
+        <p class="muted">Chưa có ai đăng ký.</p>
+      ) : (
+        <ol class="names">
+          {list.data.map((s, i) => (
+            <li key={`${s.user_id}-${i}`}>
+              {roster.nameOf(s.user_id)}
+              {s.state === 'speaking' && <Badge kind="live">Đang phát biểu</Badge>}
+            </li>
+          ))}
+        </ol>
+      )}
+      {['member', 'chair', 'deputy_chair', 'guest', 'drafting_agency'].includes(session.me.role) && (
+        <button type="button" class="btn" onClick={ask} disabled={mine}>
+          {mine ? 'Đã đăng ký phát biểu' : 'Xin phát biểu'}
+        </button>
+      )}
+      <Problem error={error} />
+    </section>
+  );
+}
+
+function Comments({ iPath }) {
+  const session = useSession();
+  const roster = useRoster();
+  const list = useAsync(() => api(`${iPath}/comments`).then((r) => r.items || []).catch(() => []), [iPath]);
+  const [anchor, setAnchor] = useState('');
+  const [text, setText] = useState('');
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const canComment = session.me.role !== 'assistant';
+  const send = async (e) => {
+    e.preventDefault();
+    if (!anchor.trim() || !text.trim()) return setError({ detail: 'Vui lòng nhập vị trí trong dự thảo và nội dung góp ý.' });
+    setBusy(true);
+    setError(null);
+    try {
+      await api(`${iPath}/comments`, { method: 'POST', body: { anchor: anchor.trim(), text: text.trim() } });
+      setText('');
+      list.reload();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section class="card" aria-labelledby="h-cmt">
+      <h2 id="h-cmt">Góp ý vào dự thảo</h2>
+      {(list.data || []).length > 0 && (
+        <ul class="comments">
+          {list.data.map((c, i) => (
+            <li key={c.comment_id || i}>
+              <span class="anchor">{c.anchor}</span> <strong>{roster.nameOf(c.user_id)}:</strong> {c.text}
+            </li>
+          ))}
+        </ul>
+      )}
+      {canComment && (
+        <form onSubmit={send} class="inline-form">
+          <div class="field">
+            <label for="cmt-anchor">Vị trí (điều, khoản)</label>
+            <input id="cmt-anchor" value={anchor} placeholder="Ví dụ: Điều 3, khoản 2" onInput={(e) => setAnchor(e.currentTarget.value)} />
+          </div>
+          <div class="field grow">
+            <label for="cmt-text">Nội dung góp ý</label>
+            <textarea id="cmt-text" rows={2} value={text} onInput={(e) => setText(e.currentTarget.value)} />
+          </div>
+          <Problem error={error} />
+          <button type="submit" class="btn" disabled={busy}>
+            Gửi góp ý
+          </button>
+        </form>
+      )}
+    </section>
+  );
+}
+
+function Polls({ meeting, item, polls, reloadPolls, canControl }) {
+  const [question, setQuestion] = useState('');
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const create = async (e) => {
+    e.preventDefault();
+    if (!question.trim()) return setError({ detail: 'Vui lòng nhập nội dung biểu quyết.' });
+    setBusy(true);
+    setError(null);
+    try {
+      await api(bodyPath(`/meetings/${enc(meeting.meeting_id)}/items/${enc(item.item_id)}/polls`), {
+        method: 'POST', body: { question: question.trim() },
+      });
+      setQuestion('');
+      reloadPolls();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section class="card polls" aria-labelledby="h-polls">
+      <h2 id="h-polls">Biểu quyết</h2>
+      {polls.length === 0 && <p class="muted">Chưa có biểu quyết cho nội dung này.</p>}
+      {polls.map((p) => (
+        <PollCard key={p.poll_id} pollId={p.poll_id} initial={p} item={item} canControl={canControl} />
+      ))}
+      {canControl && LIVE.has(meeting.state) && (
+        <form onSubmit={create} class="inline-form">
+          <div class="field grow">
+            <label for="poll-q">Nội dung biểu quyết mới</label>
+            <input
+              id="poll-q"
+              value={question}
+              placeholder="Ví dụ: Thông qua dự thảo Nghị quyết"
+              onInput={(e) => setQuestion(e.currentTarget.value)}
+            />
+          </div>
+          <button type="submit" class="btn" disabled={busy}>
+            Tạo biểu quyết
+          </button>
+          <Problem error={error} />
+        </form>
+      )}
+    </section>
+  );
+}
+
+function PollCard({ pollId, initial, item, canControl }) {
+  const session = useSession();
+  const role = session.me.role;
+  const path = bodyPath(`/polls/${enc(pollId)}`);
+  const poll = useAsync(() => api(path, { etag: true }), [path]);
+  const p = { ...initial, ...(poll.data || {}) };
+  // Live tally: a conditional GET every 2 s; unchanged polls answer 304 with no body.
+  useInterval(
+    async () => {
+      const fresh = await api(path, { etag: true });
+      if (!fresh.__notModified) poll.setData(fresh);
+    },
+    POLL_REFRESH_MS,
+    p.state !== 'closed',
+  );
+  const [busy, setBusy] = useState(null);
+  const [error, setError] = useState(null);
+  const [choice, setChoice] = useState(null);
+  const [receipt, setReceipt] = useState(null);
+  const [idemKey, setIdemKey] = useState(newIdempotencyKey);
+
+  const choices = p.choices || ['yes', 'no', 'abstain'];
+  const entitled = p.entitled || [];
+  const notVoted = p.not_voted || [];
+  const me = session.userId;
+  const iAmEntitled = entitled.includes(me);
+  const iVoted =
+    Boolean(receipt) || Boolean(p.my_vote) ||
+    (iAmEntitled && ['open', 'closed'].includes(p.state) && Array.isArray(p.not_voted) && !notVoted.includes(me));
+  const canVote = SIGNING_ROLES.has(role) && p.state === 'open' && iAmEntitled && !iVoted;
+  const tally = p.tally || {};
+  const total = entitled.length || Object.values(tally).reduce((a, b) => a + b, 0) || 1;
+
+  const control = async (action) => {
+    setBusy(action);
+    setError(null);
+    try {
+      poll.setData(await api(`${path}/${action}`, { method: 'POST' }).then((r) => r || poll.data));
+      poll.reload();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const vote = async () => {
+    setBusy('vote');
+    setError(null);
+    try {
+      const { signature } = await signAction({
+        action: 'vote', bodyId: BODY_ID, targetId: pollId, userId: me, content: choice,
+      });
+      const res = await api(`${path}/votes`, { method: 'POST', body: { choice, signature }, idempotencyKey: idemKey });
+      setReceipt({ ...res, choice, signed_at: signature.signed_at });
+      setChoice(null);
+      setIdemKey(newIdempotencyKey());
+      poll.reload();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  return (
+    <div class="poll" data-testid="poll">
+      <div class="poll-head">
+        <h3>{p.question}</h3>
+        <Badge kind={p.state === 'open' ? 'live' : 'neutral'}>{POLL_STATES[p.state] || p.state}</Badge>
+      </div>
+      {canControl && (
+        <div class="actions">
+          {!['open', 'closed'].includes(p.state) && (
+            <button type="button" class="btn btn-primary" disabled={Boolean(busy)} onClick={() => control('open')}>
+              Mở biểu quyết
+            </button>
+          )}
+          {p.state === 'open' && (
+            <button type="button" class="btn btn-danger" disabled={Boolean(busy)} onClick={() => control('close')}>
+              Kết thúc biểu quyết
+            </button>
+          )}
+        </div>
+      )}
+      {canVote && !choice && (
+        <div class="vote-buttons" role="group" aria-label="Chọn biểu quyết">
+          {choices.map((c) => (
+            <button key={c} type="button" class={`btn btn-vote vote-${c}`} onClick={() => setChoice(c)}>
+              {choiceLabel(c)}
+            </button>
+          ))}
+        </div>
+      )}
+      {p.state === 'open' && SIGNING_ROLES.has(role) && !iAmEntitled && entitled.length > 0 && (
+        <Notice>Bạn không có tên trong danh sách biểu quyết (danh sách chốt khi mở biểu quyết).</Notice>
+      )}
+      <ConfirmDialog
+        open={Boolean(choice)}
+        title="Xác nhận biểu quyết"
+        confirmLabel="Ký số và gửi biểu quyết"
+        busy={busy === 'vote'}
+        error={error}
+        onConfirm={vote}
+        onCancel={() => (setChoice(null), setError(null))}
+      >
+        <p>
+          Bạn biểu quyết <strong>{choice && choiceLabel(choice)}</strong> cho nội dung “{p.question}”.
+        </p>
+        <p>Biểu quyết được ký bằng chứng thư số của bạn và không thể thay đổi.</p>
+      </ConfirmDialog>
+      {receipt && (
+        <Receipt
+          title={`Đã ghi nhận biểu quyết: ${choiceLabel(receipt.choice)}`}
+          receipt={receipt.receipt}
+          signedAt={receipt.signed_at}
+        />
+      )}
+      {!receipt && iVoted && SIGNING_ROLES.has(role) && <p class="ok-text">Bạn đã biểu quyết.</p>}
+      {['open', 'closed'].includes(p.state) && (
+        <div class="tally" aria-live="polite" data-testid="tally">
+          <dl class="bars">
+            {choices.map((c) => (
+              <BarRow key={c} label={choiceLabel(c)} value={tally[c] || 0} total={total} kind={c === 'yes' ? 'yes' : c === 'no' ? 'no' : 'other'} />
+            ))}
+          </dl>
+          <p class="muted">
+            Đã biểu quyết: {entitled.length - notVoted.filter((u) => entitled.includes(u)).length}/{entitled.length}
+            {p.by_mode && (
+              <>
+                {' '}· tại phòng: {sum(p.by_mode.in_room)} · trực tuyến: {sum(p.by_mode.remote)}
+              </>
+            )}
+          </p>
+          {p.state === 'closed' && <OutcomeLine outcome={p.outcome} />}
+        </div>
+      )}
+      <Problem error={!choice ? error : null} />
+      {p.state === 'closed' && p.outcome?.passed && (
+        <ResolutionFromPoll poll={p} item={item} />
+      )}
+    </div>
+  );
+}
+
+const sum = (o) => Object.values(o || {}).reduce((a, b) => a + b, 0);
+
+function ResolutionFromPoll({ poll, item }) {
+  const session = useSession();
+  const [title, setTitle] = useState(`Nghị quyết về ${item.title}`);
+  const [docId, setDocId] = useState(item.document_ids?.[0] || '');
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const [created, setCreated] = useState(poll.resolution_id || null);
+  if (created) {
+    return (
+      <p>
+        <Link href={`/resolutions/${enc(created)}`} class="btn btn-primary">
+          {session.me.role === 'chair' ? 'Ký nghị quyết' : 'Xem nghị quyết'}
+        </Link>
+      </p>
+    );
+  }
+  if (session.me.role !== 'secretariat') return null;
+  const create = async (e) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const r = await api(bodyPath('/resolutions'), {
+        method: 'POST', body: { title: title.trim(), source: { poll_id: poll.poll_id }, document_id: docId },
+      });
+      setCreated(r.resolution_id);
+      navigate(`/resolutions/${enc(r.resolution_id)}`);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form class="inline-form" onSubmit={create}>
+      <div class="field grow">
+        <label for={`res-title-${poll.poll_id}`}>Tên nghị quyết</label>
+        <input id={`res-title-${poll.poll_id}`} value={title} onInput={(e) => setTitle(e.currentTarget.value)} required />
+      </div>
+      <div class="field">
+        <label for={`res-doc-${poll.poll_id}`}>Văn bản nghị quyết</label>
+        <select id={`res-doc-${poll.poll_id}`} value={docId} onChange={(e) => setDocId(e.currentTarget.value)}>
+          {(item.document_ids || []).map((d) => (
+            <option key={d} value={d}>
+              {d}
+            </option>
+          ))}
+        </select>
+      </div>
+      <button type="submit" class="btn btn-primary" disabled={busy || !docId}>
+        Soạn nghị quyết trình ký
+      </button>
+      <Problem error={error} />
+    </form>
+  );
+}
+
+function AddItem({ meetingId, onAdded }) {
+  const [open, setOpen] = useState(false);
+  const [title, setTitle] = useState('');
+  const [docs, setDocs] = useState('');
+  const [agency, setAgency] = useState('');
+  const [consent, setConsent] = useState(false);
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const first = useRef(null);
+  useEffect(() => {
+    if (open) first.current?.focus();
+  }, [open]);
+  if (!open)
+    return (
+      <button type="button" class="btn btn-small" onClick={() => setOpen(true)}>
+        + Thêm nội dung
+      </button>
+    );
+  const add = async (e) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await api(bodyPath(`/meetings/${enc(meetingId)}/items`), {
+        method: 'POST',
+        body: {
+          title: title.trim(),
+          document_ids: docs.split(/[\s,]+/).filter(Boolean),
+          ...(agency.trim() ? { drafting_agency: agency.trim() } : {}),
+          ...(consent ? { consent: true } : {}),
+        },
+      });
+      setTitle('');
+      setDocs('');
+      setAgency('');
+      setConsent(false);
+      setOpen(false);
+      onAdded();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div class="stack add-item">
+      <h3>Thêm nội dung vào chương trình</h3>
+      <Uploader idPrefix="item-doc" onUploaded={(d) => setDocs((x) => (x ? `${x}, ${d.document_id}` : d.document_id))} />
+    <form onSubmit={add} class="stack">
+      <div class="field">
+        <label for="it-title">Tên nội dung</label>
+        <input id="it-title" ref={first} value={title} required onInput={(e) => setTitle(e.currentTarget.value)} />
+      </div>
+      <div class="field">
+        <label for="it-docs">Mã tài liệu (cách nhau bởi dấu phẩy)</label>
+        <input id="it-docs" value={docs} onInput={(e) => setDocs(e.currentTarget.value)} />
+      </div>
+      <div class="field">
+        <label for="it-agency">Cơ quan chủ trì soạn thảo</label>
+        <input id="it-agency" value={agency} onInput={(e) => setAgency(e.currentTarget.value)} />
+      </div>
+      <label class="check">
+        <input type="checkbox" checked={consent} onChange={(e) => setConsent(e.currentTarget.checked)} /> Thông qua chung
+        (không thảo luận)
+      </label>
+      <Problem error={error} />
+      <div class="actions">
+        <button type="button" class="btn" onClick={() => setOpen(false)}>
+          Hủy
+        </button>
+        <button type="submit" class="btn btn-primary" disabled={busy}>
+          Thêm
+        </button>
+      </div>
+    </form>
+    </div>
+  );
+}

@@ -1,0 +1,132 @@
+// A resolution: the draft with its document, the chair's signature (on a phone too), the number once issued.
+import { useState } from 'preact/hooks';
+import { api, bodyPath, enc, newIdempotencyKey } from '../api.js';
+import { BODY_ID } from '../config.js';
+import { signAction } from '../signing.js';
+import { getDocument, loadDocumentBytes } from '../documents.js';
+import { RESOLUTION_STATES, fmtDateTime } from '../format.js';
+import { useRoster } from '../roster.js';
+import { Dossier } from '../components/Dossier.jsx';
+import { useAsync, useSession, Problem, Loading, PageTitle, Badge, ConfirmDialog, Receipt } from '../components/ui.jsx';
+
+/** The SHA-256 to sign: computed from the bytes the chair can read, checked against the declared one. */
+async function documentHash(res) {
+  const meta = await getDocument(res.document_id).catch(() => null);
+  const available = (meta?.versions || []).filter((v) => v.state === 'available').at(-1);
+  const declared = res.document_sha256 || available?.sha256 || meta?.sha256 || null;
+  const doc = await loadDocumentBytes(res.document_id, available?.version).catch(() => ({}));
+  if (doc.sha256) {
+    if (declared && declared.toLowerCase() !== doc.sha256) {
+      throw new Error('Mã băm của văn bản tải về không khớp với văn bản đã đăng ký. Không thể ký.');
+    }
+    return { sha256: doc.sha256, fromBytes: true };
+  }
+  if (!declared) throw new Error('Không xác định được mã băm của văn bản nghị quyết.');
+  return { sha256: declared, fromBytes: false };
+}
+
+export function ResolutionScreen({ resolutionId }) {
+  const session = useSession();
+  const roster = useRoster();
+  const path = bodyPath(`/resolutions/${enc(resolutionId)}`);
+  const res = useAsync(() => api(path), [path]);
+  const [hash, setHash] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const [preparing, setPreparing] = useState(false);
+  const [error, setError] = useState(null);
+  const [signed, setSigned] = useState(null);
+  const [idemKey] = useState(newIdempotencyKey);
+
+  const r = res.data;
+  if (res.loading && !r) return <Loading />;
+  if (!r) return <Problem error={res.error} />;
+  const issued = r.state === 'issued' || Boolean(signed);
+  const canSign = session.me.role === 'chair' && !issued;
+
+  const prepare = async () => {
+    setPreparing(true);
+    setError(null);
+    try {
+      setHash(await documentHash(r));
+    } catch (e) {
+      setError(e);
+    } finally {
+      setPreparing(false);
+    }
+  };
+
+  const sign = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const { signature } = await signAction({
+        action: 'resolution_sign', bodyId: BODY_ID, targetId: r.resolution_id, userId: session.userId, content: hash.sha256,
+      });
+      const out = await api(`${path}/sign`, { method: 'POST', body: { signature }, idempotencyKey: idemKey });
+      setSigned({ ...out, signed_at: out?.signed_at || signature.signed_at });
+      setHash(null);
+      res.reload();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const number = signed?.number || r.number;
+  return (
+    <div>
+      <PageTitle>{r.title}</PageTitle>
+      <div class="meta-row">
+        <Badge kind={issued ? 'ok' : 'live'}>{RESOLUTION_STATES[issued ? 'issued' : r.state] || r.state}</Badge>
+        {number && (
+          <span>
+            Số: <strong data-testid="resolution-number">{number}</strong>
+          </span>
+        )}
+      </div>
+      <Dossier documentIds={r.document_id ? [r.document_id] : []} title="Văn bản nghị quyết" />
+      {issued && (
+        <section class="card signature-block" aria-labelledby="h-sig">
+          <h2 id="h-sig" class="sr-only">
+            Chữ ký
+          </h2>
+          <p class="sig-org">TM. CHÍNH PHỦ</p>
+          <p class="sig-title">THỦ TƯỚNG</p>
+          <p class="sig-name">{roster.nameOf(signed?.signer || r.signer || '') || '—'}</p>
+          <p class="muted">
+            Đã ký số lúc {fmtDateTime(signed?.signed_at || r.signed_at)}
+          </p>
+        </section>
+      )}
+      {signed && <Receipt title={`Đã ký và ban hành nghị quyết số ${number || ''}`} receipt={signed.receipt} signedAt={signed.signed_at} />}
+      {canSign && (
+        <section class="card" aria-labelledby="h-sign">
+          <h2 id="h-sign">Ký ban hành</h2>
+          <p>Nghị quyết được ký số bằng chứng thư của Thủ tướng và cấp số khi ký.</p>
+          <button type="button" class="btn btn-primary btn-block" onClick={prepare} disabled={preparing}>
+            {preparing ? 'Đang kiểm tra văn bản…' : 'Ký nghị quyết'}
+          </button>
+          <Problem error={!hash ? error : null} />
+        </section>
+      )}
+      <ConfirmDialog
+        open={Boolean(hash)}
+        title="Xác nhận ký nghị quyết"
+        confirmLabel="Ký số"
+        busy={busy}
+        error={error}
+        onConfirm={sign}
+        onCancel={() => (setHash(null), setError(null))}
+      >
+        <p>
+          Ký số nghị quyết “{r.title}”. Mã băm SHA-256 của văn bản
+          {hash?.fromBytes ? ' (tính từ văn bản vừa tải về)' : ' (theo hồ sơ đã đăng ký)'}:
+        </p>
+        <p>
+          <code class="hash">{hash?.sha256}</code>
+        </p>
+      </ConfirmDialog>
+    </div>
+  );
+}

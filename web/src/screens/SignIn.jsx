@@ -1,0 +1,113 @@
+// Sign-in: in stage local a picker of seeded users (dev token); elsewhere the OIDC provider's login.
+import { useEffect, useState } from 'preact/hooks';
+import { api, setToken } from '../api.js';
+import { DEV_USERS, SIGNING_ROLES } from '../config.js';
+import { prepareKey } from '../signing.js';
+import { loadSession } from '../app.jsx';
+import { Problem, PageTitle, Notice } from '../components/ui.jsx';
+
+export function SignIn({ onSignedIn, expired }) {
+  const [userId, setUserId] = useState('');
+  const [suggestions, setSuggestions] = useState(DEV_USERS);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(null);
+  const [noDevStage, setNoDevStage] = useState(false);
+
+  useEffect(() => {
+    // Optional: the backend may serve its seeded users; the constant list is the fallback.
+    api('/dev/users', { auth: false })
+      .then((r) => Array.isArray(r?.items) && r.items.length &&
+        setSuggestions(r.items.map((u) => ({ user_id: u.user_id, label: [u.name, u.title].filter(Boolean).join(' — ') || u.user_id }))))
+      .catch(() => {});
+  }, []);
+
+  const signIn = async (id) => {
+    const uid = (id ?? userId).trim();
+    if (!uid) {
+      setError({ detail: 'Vui lòng nhập hoặc chọn mã người dùng.' });
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      const { token } = await api('/dev/token', { method: 'POST', body: { user_id: uid }, auth: false });
+      setToken(token);
+      const session = await loadSession(uid, true);
+      if (SIGNING_ROLES.has(session.me.role)) {
+        // Fetch this session's signing key from the development CA in the background.
+        prepareKey(uid, { stageLocal: true }).catch(() => {});
+      }
+      onSignedIn(session);
+    } catch (e) {
+      setToken(null);
+      if (e.status === 404) setNoDevStage(true);
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div class="signin">
+      <PageTitle sub="Hệ thống thông tin phục vụ họp và xử lý công việc của Chính phủ">Đăng nhập</PageTitle>
+      {expired && <Notice kind="warning">Phiên làm việc đã hết hạn. Vui lòng đăng nhập lại.</Notice>}
+      {noDevStage ? (
+        <section class="card">
+          <h2>Đăng nhập bằng tài khoản công vụ</h2>
+          <p>Môi trường này dùng cổng định danh (OIDC). Vui lòng đăng nhập qua cổng định danh của cơ quan.</p>
+        </section>
+      ) : null}
+      <section class="card">
+        <h2>Môi trường thử nghiệm (local)</h2>
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            signIn();
+          }}
+        >
+          <div class="field">
+            <label for="user-id">Mã người dùng</label>
+            <input
+              id="user-id"
+              name="user_id"
+              list="user-suggestions"
+              autocomplete="username"
+              autocapitalize="none"
+              spellcheck={false}
+              value={userId}
+              onInput={(e) => setUserId(e.currentTarget.value)}
+              aria-describedby="user-id-hint"
+            />
+            <datalist id="user-suggestions">
+              {suggestions.map((u) => (
+                <option key={u.user_id} value={u.user_id}>
+                  {u.label}
+                </option>
+              ))}
+            </datalist>
+            <p id="user-id-hint" class="hint">
+              Nhập mã người dùng đã có trong danh sách thành viên, hoặc chọn nhanh bên dưới.
+            </p>
+          </div>
+          <Problem error={error} />
+          <button type="submit" class="btn btn-primary btn-block" disabled={busy}>
+            {busy ? 'Đang đăng nhập…' : 'Đăng nhập'}
+          </button>
+        </form>
+        <h3 class="quick-h">Chọn nhanh</h3>
+        <ul class="quick-users">
+          {suggestions
+            .filter((u) => !/^bo-truong-(0[2-9]|1\d|2\d)$/.test(u.user_id))
+            .map((u) => (
+              <li key={u.user_id}>
+                <button type="button" class="btn btn-ghost" disabled={busy} onClick={() => signIn(u.user_id)}>
+                  <span>{u.label}</span>
+                  <code>{u.user_id}</code>
+                </button>
+              </li>
+            ))}
+        </ul>
+      </section>
+    </div>
+  );
+}
