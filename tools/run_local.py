@@ -49,7 +49,8 @@ def main() -> int:
     if (ROOT / "web" / "dist" / "index.html").exists() and web.exists():
         web_port = os.environ.get("WEB_PORT", "8080")
         children.append(subprocess.Popen([sys.executable, str(web)], cwd=ROOT,
-                                         env={**os.environ, "WEB_PORT": web_port, "API_URL": f"http://127.0.0.1:{port}"}))
+                                         env={**os.environ, "WEB_PORT": web_port, "API_URL": f"http://127.0.0.1:{port}",
+                                              "DOCS_ORIGIN": endpoint}))
         print(f"Web app: http://127.0.0.1:{web_port}/")
     print(f"API: http://127.0.0.1:{port}/v1/health  (Ctrl-C stops everything)")
 

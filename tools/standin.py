@@ -137,3 +137,18 @@ def restore(endpoint: str, outputs: dict, path: Path) -> bool:
     sqs = _client("sqs", endpoint)
     sqs.purge_queue(QueueUrl=sqs.get_queue_url(QueueName=outputs["DocumentsQueueName"])["QueueUrl"])
     return True
+
+
+def serve(port: int) -> None:
+    """moto's server (with the stand-in patches) in its own process, until killed: `python -m tools.standin PORT`."""
+    import threading
+
+    server, endpoint = start_moto(port)
+    print(endpoint, flush=True)
+    threading.Event().wait()
+
+
+if __name__ == "__main__":
+    import sys
+
+    serve(int(sys.argv[1]))

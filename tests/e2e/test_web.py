@@ -1,0 +1,52 @@
+"""The web app in Debian's headless Chromium against the real API on the test session's stand-in: a member
+answers a ballot with a browser-made signature; the first meeting with three browser contexts ending with the
+chair signing the resolution; an assistant finds no vote button; axe-core finds no serious violation.
+Screenshots are kept under build/screenshots/."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tools import live, seed
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _missing() -> str | None:
+    if os.environ.get("E2E") != "1":
+        return "browser tests run under `make test` (E2E=1)"
+    if shutil.which("node") is None:
+        return "node is not installed"
+    if not (ROOT / "web" / "dist" / "index.html").exists():
+        return "web/dist is not built (make test builds it)"
+    if not (ROOT / "web" / "node_modules" / "playwright-core").exists():
+        return "web/node_modules is not installed (make test installs it)"
+    if not os.path.exists(CHROMIUM):
+        return "Debian's chromium is not installed (make test installs it)"
+    return None
+
+
+@pytest.mark.skipif(_missing() is not None, reason=_missing() or "")
+def test_web_app_end_to_end_in_headless_chromium(api):
+    seed.seed()
+    seed.certify_demo_members()
+    env = {k: os.environ[k] for k in os.environ if k.isupper()}
+    api_process, api_url = live.start_api(env)
+    web_process, web_url = live.start_web(api_url, docs_origin=os.environ["AWS_ENDPOINT_URL"])
+    try:
+        run = subprocess.run(["node", "web/e2e/run.mjs"], cwd=ROOT, env={**os.environ, "WEB_URL": web_url},
+                             capture_output=True, text=True, timeout=900)
+    finally:
+        live.stop(web_process, api_process)
+    output = run.stdout + run.stderr
+    (ROOT / "build").mkdir(exist_ok=True)
+    (ROOT / "build" / "e2e.log").write_text(output)
+    summary = re.search(r"(\d+) passed, (\d+) failed", output)
+    assert run.returncode == 0 and summary and summary.group(2) == "0", output[-4000:]
+    assert int(summary.group(1)) >= 4
