@@ -5,7 +5,7 @@ import base64
 import json
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import lru_cache
 
@@ -197,9 +197,12 @@ class Write:
     condition: object = None
     actions: list = field(default_factory=list)
     label: str = ""
+    # Actions that depend on the audit records this commit appends (their seq and hash), resolved at commit.
+    late: object = None
 
 
 IDEMPOTENCY_TTL = 24 * 3600
+_TRANSACT_ORDER = {"check": 0, "delete": 1, "save": 2, "update": 3}
 
 
 @dataclass
@@ -244,6 +247,11 @@ class UnitOfWork:
 
     def update(self, item: Item, actions: list, condition=None, label: str = "") -> None:
         self.writes.append(Write("update", item, condition, actions, label))
+
+    def update_with_records(self, item: Item, actions_of_records, condition=None, label: str = "") -> None:
+        """An update whose actions are `actions_of_records(records)`, computed from the chain records this commit
+        appends, so an entity can carry the seq and hash of its own audit record in the same transaction."""
+        self.writes.append(Write("update", item, condition, [], label, late=actions_of_records))
 
     def check(self, pk: str, sk: str, condition, label: str = "") -> None:
         self.writes.append(Write("check", Item(pk, sk), condition, label=label))
@@ -296,7 +304,7 @@ class UnitOfWork:
         return records
 
     def _transact(self, records: list[dict], head: ChainHead | None, response) -> None:
-        writes = list(self.writes)
+        writes = [replace(w, actions=w.actions + list(w.late(records))) if w.late else w for w in self.writes]
         if records:
             pk = f"BODY#{self.body_id}"
             for rec in records:
@@ -338,7 +346,9 @@ class UnitOfWork:
                 raise Cancelled(None, None, ["TransactionConflict"]) from exc
             if index is None:
                 raise
-            raise Cancelled(index, writes[index].label, codes) from exc
+            # PynamoDB sends condition checks, then deletes, puts and updates: the reasons follow that order.
+            sent = sorted(writes, key=lambda w: _TRANSACT_ORDER[w.op])
+            raise Cancelled(index, sent[index].label, codes) from exc
 
     @staticmethod
     def _single(w: Write) -> None:

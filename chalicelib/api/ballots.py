@@ -1,4 +1,97 @@
-"""(Stub: the ballots feature fills this blueprint in.)"""
+"""Opinion ballots: drafting, the approval chain, signed answers, the live aggregate and the final report."""
+from __future__ import annotations
+
+from typing import Literal
+
 from chalice import Blueprint
+from pydantic import Field
+
+from chalicelib.api.http import LIST_QUERY, Principal, Schema, route
+from chalicelib.api.schemas import AwareDatetime, Id, IdList, LongText, Text
+from chalicelib.domain.ballot import COMMENT_MAX, MAX_QUESTIONS, MAX_RECIPIENTS, QUESTION_TEXT_MAX
+from chalicelib.services import ballots
 
 bp = Blueprint(__name__)
+
+BALLOT = "/v1/bodies/{body}/ballots/{ballot}"
+
+
+class Question(Schema):
+    question_id: Id
+    text: str = Field(min_length=1, max_length=QUESTION_TEXT_MAX)
+
+
+class BallotCreate(Schema):
+    title: Text
+    summary: LongText
+    questions: list[Question] = Field(min_length=1, max_length=MAX_QUESTIONS)
+    document_ids: IdList = Field(default_factory=list)
+    deadline: AwareDatetime | None = None
+    recipients: list[Id] | None = Field(default=None, min_length=1, max_length=MAX_RECIPIENTS)
+
+
+class Answer(Schema):
+    question_id: Id
+    choice: Literal["agree", "disagree", "other"]
+    comment: str | None = Field(default=None, max_length=COMMENT_MAX)
+
+
+class AnswerSubmit(Schema):
+    answers: list[Answer] = Field(min_length=1, max_length=MAX_QUESTIONS)
+    signature: dict | None = None
+
+
+@route(bp, "/v1/bodies/{body}/ballots", "POST", body=BallotCreate, status=201,
+       summary="Draft an opinion ballot (secretariat)")
+def create_ballot(principal: Principal, body_id: str, body: BallotCreate):
+    fields = body.model_dump()
+    fields["deadline"] = body.deadline
+    return 201, ballots.create(principal, body_id, fields)
+
+
+@route(bp, "/v1/bodies/{body}/ballots", query={**LIST_QUERY, "state": (str, None)},
+       summary="Ballots the caller may see, newest first")
+def list_ballots(principal: Principal, body_id: str, query: dict):
+    return ballots.list_ballots(principal, body_id, query["state"], query["limit"], query["cursor"])
+
+
+@route(bp, BALLOT, summary="A ballot: state, deadline, counts, the caller's own answer")
+def get_ballot(principal: Principal, body_id: str, ballot_id: str):
+    return ballots.get(principal, body_id, ballot_id)
+
+
+@route(bp, BALLOT + "/report", summary="Aggregate per question with outcomes (secretariat, chair)")
+def ballot_report(principal: Principal, body_id: str, ballot_id: str):
+    return ballots.report(principal, body_id, ballot_id)
+
+
+@route(bp, BALLOT + "/submit", "POST", summary="Submit a draft for approval (secretariat)")
+def submit_ballot(principal: Principal, body_id: str, ballot_id: str):
+    return ballots.submit(principal, body_id, ballot_id)
+
+
+@route(bp, BALLOT + "/approve", "POST", summary="Approve a submitted ballot for sending (chair, deputy chair)")
+def approve_ballot(principal: Principal, body_id: str, ballot_id: str):
+    return ballots.approve(principal, body_id, ballot_id)
+
+
+@route(bp, BALLOT + "/send", "POST", summary="Send an approved ballot to its recipients (secretariat)")
+def send_ballot(principal: Principal, body_id: str, ballot_id: str):
+    return ballots.send(principal, body_id, ballot_id)
+
+
+@route(bp, BALLOT + "/close", "POST", summary="Close a sent ballot and seal its answers (secretariat)")
+def close_ballot(principal: Principal, body_id: str, ballot_id: str):
+    return ballots.close(principal, body_id, ballot_id)
+
+
+@route(bp, BALLOT + "/withdraw", "POST", summary="Withdraw a draft or submitted ballot (secretariat)")
+def withdraw_ballot(principal: Principal, body_id: str, ballot_id: str):
+    return ballots.withdraw(principal, body_id, ballot_id)
+
+
+@route(bp, BALLOT + "/answers", "POST", body=AnswerSubmit, status=201,
+       summary="Answer a ballot, signed with the member's certificate (a recipient)")
+def answer_ballot(principal: Principal, body_id: str, ballot_id: str, body: AnswerSubmit):
+    answers = [a.model_dump(exclude_unset=True) for a in body.answers]
+    return 201, ballots.answer(principal, body_id, ballot_id, answers, body.signature)
