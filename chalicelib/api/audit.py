@@ -1,4 +1,33 @@
-"""(Stub: the audit feature fills this blueprint in.)"""
+"""The body's audit chain (its records, and a check that none was changed since) and the evidence packages of
+closed polls and ballots built on it."""
+from __future__ import annotations
+
 from chalice import Blueprint
 
+from chalicelib.api.http import Principal, route
+from chalicelib.services import audit_chain, evidence
+
 bp = Blueprint(__name__)
+
+
+@route(bp, "/v1/bodies/{body}/audit", query={"after": (int, 0), "limit": (int, 50), "cursor": (str, None)},
+       summary="The body's hash-chained audit records after a seq (secretariat)")
+def list_audit(principal: Principal, body_id: str, query: dict):
+    return audit_chain.list_records(principal, body_id, query["after"], query["limit"], query["cursor"])
+
+
+@route(bp, "/v1/bodies/{body}/audit/verify", summary="Recompute every hash of the audit chain (secretariat, chair)")
+def verify_audit(principal: Principal, body_id: str):
+    return audit_chain.verify(principal, body_id)
+
+
+@route(bp, "/v1/bodies/{body}/polls/{poll}/evidence",
+       summary="The evidence package of a closed poll, checkable offline (anyone on the roster)")
+def poll_evidence(principal: Principal, body_id: str, poll_id: str):
+    return evidence.poll_evidence(principal, body_id, poll_id)
+
+
+@route(bp, "/v1/bodies/{body}/ballots/{ballot}/evidence",
+       summary="The evidence package of a closed ballot, checkable offline (anyone on the roster)")
+def ballot_evidence(principal: Principal, body_id: str, ballot_id: str):
+    return evidence.ballot_evidence(principal, body_id, ballot_id)
