@@ -1,4 +1,175 @@
-"""(Stub: the meetings feature fills this blueprint in.)"""
+"""Meetings: agenda and items, attendance and quorum, positions, speakers, comments, timings, minutes and KPIs."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
 from chalice import Blueprint
+from pydantic import Field, StringConstraints
+
+from chalicelib.api.http import LIST_QUERY, Principal, Schema, page, route
+from chalicelib.api.schemas import AwareDatetime, Id, IdList, LongText, Name, Text
+from chalicelib.services import meetings, polls, reports
 
 bp = Blueprint(__name__)
+
+M = "/v1/bodies/{body}/meetings/{meeting}"
+ITEM = M + "/items/{item}"
+
+
+class MeetingCreate(Schema):
+    title: Name
+    starts_at: AwareDatetime
+    location: Text | None = None
+    invitees: IdList | None = None
+
+
+class ItemCreate(Schema):
+    title: Name
+    document_ids: IdList = Field(default_factory=list)
+    drafting_agency: Id | None = None
+    guests: IdList = Field(default_factory=list)
+
+
+class ItemOrder(Schema):
+    position: int = Field(ge=1, le=500)
+
+
+class Attendance(Schema):
+    mode: Literal["in_room", "remote", "absent"]
+
+
+class Position(Schema):
+    position: Literal["support", "object", "comment"]
+    text: LongText | None = None
+
+
+class SpeakerState(Schema):
+    state: Literal["granted", "done"]
+
+
+class Comment(Schema):
+    anchor: Text
+    text: Annotated[str, StringConstraints(min_length=1, max_length=20000)]
+
+
+class PollCreate(Schema):
+    question: Text
+    choices: list[str] | None = Field(default=None, max_length=10)
+
+
+class Baseline(Schema):
+    meeting_minutes: float | None = Field(default=None, gt=0, le=100000)
+    item_minutes: float | None = Field(default=None, gt=0, le=100000)
+    seconds_to_vote: float | None = Field(default=None, gt=0, le=1000000)
+    turnout_percent: float | None = Field(default=None, ge=0, le=100)
+    consent_share_percent: float | None = Field(default=None, ge=0, le=100)
+    target_percent: float | None = Field(default=None, ge=-100, le=100)
+
+
+@route(bp, "/v1/bodies/{body}/meetings", "POST", body=MeetingCreate, status=201, summary="Schedule a meeting (secretariat)")
+def create_meeting(principal: Principal, body_id: str, body: MeetingCreate):
+    return 201, meetings.create_meeting(principal, body_id, body.title, body.starts_at, body.location, body.invitees)
+
+
+@route(bp, "/v1/bodies/{body}/meetings", query=LIST_QUERY, summary="The body's meetings")
+def list_meetings(principal: Principal, body_id: str, query: dict):
+    return page(*meetings.list_meetings(principal, body_id, query["limit"], query["cursor"]))
+
+
+@route(bp, M, summary="The live room: agenda, current item, attendance, quorum, consent block, polls")
+def get_meeting(principal: Principal, body_id: str, meeting_id: str):
+    return meetings.get_meeting(principal, body_id, meeting_id)
+
+
+@route(bp, M + "/items", "POST", body=ItemCreate, status=201, summary="Add an agenda item (secretariat)")
+def add_item(principal: Principal, body_id: str, meeting_id: str, body: ItemCreate):
+    return 201, meetings.add_item(principal, body_id, meeting_id, body.title, body.document_ids,
+                                  body.drafting_agency, body.guests)
+
+
+@route(bp, ITEM + "/order", "PUT", body=ItemOrder, summary="Move an agenda item (secretariat)")
+def reorder_item(principal: Principal, body_id: str, meeting_id: str, item_id: str, body: ItemOrder):
+    return meetings.reorder_item(principal, body_id, meeting_id, item_id, body.position)
+
+
+@route(bp, M + "/start", "POST", summary="Open the meeting (chair or secretariat)")
+def start_meeting(principal: Principal, body_id: str, meeting_id: str):
+    return meetings.start_meeting(principal, body_id, meeting_id)
+
+
+@route(bp, M + "/end", "POST", summary="Close the meeting (chair or secretariat)")
+def end_meeting(principal: Principal, body_id: str, meeting_id: str):
+    return meetings.end_meeting(principal, body_id, meeting_id)
+
+
+@route(bp, ITEM + "/start", "POST", summary="Make an item the current one (chair or secretariat)")
+def start_item(principal: Principal, body_id: str, meeting_id: str, item_id: str):
+    return meetings.start_item(principal, body_id, meeting_id, item_id)
+
+
+@route(bp, ITEM + "/end", "POST", summary="Finish the current item (chair or secretariat)")
+def end_item(principal: Principal, body_id: str, meeting_id: str, item_id: str):
+    return meetings.end_item(principal, body_id, meeting_id, item_id)
+
+
+@route(bp, M + "/attendance/{user}", "PUT", body=Attendance, summary="Check in: in the room, remote or absent")
+def put_attendance(principal: Principal, body_id: str, meeting_id: str, user_id: str, body: Attendance):
+    return meetings.put_attendance(principal, body_id, meeting_id, user_id, body.mode)
+
+
+@route(bp, ITEM + "/position", "PUT", body=Position, summary="A member's position on an item before it is discussed")
+def put_position(principal: Principal, body_id: str, meeting_id: str, item_id: str, body: Position):
+    return meetings.put_position(principal, body_id, meeting_id, item_id, body.position, body.text)
+
+
+@route(bp, ITEM + "/speakers", "POST", status=201, summary="Ask for the floor")
+def ask_floor(principal: Principal, body_id: str, meeting_id: str, item_id: str):
+    return 201, meetings.ask_floor(principal, body_id, meeting_id, item_id)
+
+
+@route(bp, ITEM + "/speakers", summary="The ordered list of speakers")
+def list_speakers(principal: Principal, body_id: str, meeting_id: str, item_id: str):
+    return meetings.list_speakers(principal, body_id, meeting_id, item_id)
+
+
+@route(bp, ITEM + "/speakers/{user}", "PUT", body=SpeakerState, summary="Grant or close the floor (chair or secretariat)")
+def set_speaker(principal: Principal, body_id: str, meeting_id: str, item_id: str, user_id: str, body: SpeakerState):
+    return meetings.set_speaker(principal, body_id, meeting_id, item_id, user_id, body.state)
+
+
+@route(bp, ITEM + "/comments", "POST", body=Comment, status=201, summary="Comment on a place in the draft")
+def add_comment(principal: Principal, body_id: str, meeting_id: str, item_id: str, body: Comment):
+    return 201, meetings.add_comment(principal, body_id, meeting_id, item_id, body.anchor, body.text)
+
+
+@route(bp, ITEM + "/comments", query=LIST_QUERY, summary="Comments on the item's draft")
+def list_comments(principal: Principal, body_id: str, meeting_id: str, item_id: str, query: dict):
+    return page(*meetings.list_comments(principal, body_id, meeting_id, item_id, query["limit"], query["cursor"]))
+
+
+@route(bp, ITEM + "/polls", "POST", body=PollCreate, status=201, summary="Create a poll on an item (chair or secretariat)")
+def create_poll(principal: Principal, body_id: str, meeting_id: str, item_id: str, body: PollCreate):
+    return 201, polls.create_poll(principal, body_id, meeting_id, item_id, body.question, body.choices)
+
+
+@route(bp, M + "/consent-block", "POST", status=201, summary="One poll adopting every unopposed item (chair)")
+def consent_block(principal: Principal, body_id: str, meeting_id: str):
+    return 201, polls.create_consent_block(principal, body_id, meeting_id)
+
+
+@route(bp, M + "/minutes", "POST", status=201, summary="Generate the minutes of an ended meeting (secretariat)")
+def minutes(principal: Principal, body_id: str, meeting_id: str):
+    return 201, meetings.generate_minutes(principal, body_id, meeting_id)
+
+
+@route(bp, "/v1/bodies/{body}/reports/meetings",
+       query={"from": (date.fromisoformat, None), "to": (date.fromisoformat, None)},
+       summary="Meeting KPIs against the body's baseline (secretariat, chair)")
+def meeting_report(principal: Principal, body_id: str, query: dict):
+    return reports.meeting_report(principal, body_id, query["from"], query["to"])
+
+
+@route(bp, "/v1/bodies/{body}/reports/baseline", "PUT", body=Baseline, summary="The baseline KPIs are compared with")
+def put_baseline(principal: Principal, body_id: str, body: Baseline):
+    return reports.put_baseline(principal, body_id, body.model_dump(exclude_none=True))
