@@ -258,9 +258,9 @@ def calls_per_request(counter: CallCounter, body: str, sign) -> dict:
     meeting = meeting["meeting_id"]
     item, _ = req("POST", f"/v1/bodies/{body}/meetings/{meeting}/items", SEC, {"title": "Mục", "document_ids": []})
     item = item["item_id"]
-    _, out["attendance check-in"] = req("PUT", f"/v1/bodies/{body}/meetings/{meeting}/attendance/bo-truong-01",
-                                        "bo-truong-01", {"mode": "in_room"})
-    for user in MEMBERS[:3]:
+    _, out["attendance check-in"] = req("PUT", f"/v1/bodies/{body}/meetings/{meeting}/attendance/thu-tuong",
+                                        "thu-tuong", {"mode": "in_room"})
+    for user in MEMBERS[1:20]:  # quorum (18 of 27) before a poll may open
         req("PUT", f"/v1/bodies/{body}/meetings/{meeting}/attendance/{user}", user, {"mode": "in_room"})
     poll, _ = req("POST", f"/v1/bodies/{body}/meetings/{meeting}/items/{item}/polls", SEC, {"question": "Biểu quyết?"})
     poll = poll["poll_id"]

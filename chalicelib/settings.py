@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
@@ -65,6 +66,7 @@ class Settings:
     notify_max_attempts: int
     xray: bool
     extra: dict = field(default_factory=dict)
+    email_sender: str = "thong-bao@example.gov.vn"
 
     @property
     def is_local(self) -> bool:
@@ -95,6 +97,9 @@ def load(env: dict | None = None) -> Settings:
     sender = env.get("SMS_SENDER", "ECABINET")
     if not (1 <= len(sender) <= 11 and sender.isascii() and sender.isalnum()):
         raise SettingsError("SMS_SENDER must be 1 to 11 ASCII letters or digits")
+    email_sender = env.get("EMAIL_SENDER", "thong-bao@example.gov.vn")
+    if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", email_sender):
+        raise SettingsError("EMAIL_SENDER must be an email address (an SES-verified identity)")
     return Settings(
         stage=stage,
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "ap-southeast-1",
@@ -118,6 +123,7 @@ def load(env: dict | None = None) -> Settings:
         sms_sender=sender,
         notify_max_attempts=_int(env, "NOTIFY_MAX_ATTEMPTS", 5, 1, 20),
         xray=env.get("XRAY", "off" if local else "on") == "on",
+        email_sender=email_sender,
     )
 
 

@@ -30,9 +30,12 @@ def _wait(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
 
 def start_api(env: dict, port: int | None = None) -> tuple[subprocess.Popen, str]:
     port = port or free_port()
+    logs = ROOT / "build" / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    log = open(logs / f"api-{port}.log", "wb")  # read it when a run goes wrong; a pipe nobody reads would fill
     process = subprocess.Popen([str(ROOT / ".venv" / "bin" / "chalice"), "local", "--host", "127.0.0.1", "--port",
-                                str(port), "--stage", "local"], cwd=ROOT, env={**os.environ, **env},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                str(port), "--stage", "local", "--no-autoreload"], cwd=ROOT, env={**os.environ, **env},
+                               stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     _wait(base + "/v1/health", process)
     return process, base

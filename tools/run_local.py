@@ -43,7 +43,7 @@ def main() -> int:
     pump = Pump(app)
     pump.start()
     chalice = subprocess.Popen([str(ROOT / ".venv" / "bin" / "chalice"), "local", "--host", "127.0.0.1",
-                                "--port", str(port), "--stage", "local"], cwd=ROOT, env={**os.environ, **env})
+                                "--port", str(port), "--stage", "local", "--no-autoreload"], cwd=ROOT, env={**os.environ, **env})
     children = [chalice]
     web = ROOT / "tools" / "web_server.py"
     if (ROOT / "web" / "dist" / "index.html").exists() and web.exists():
