@@ -33,7 +33,7 @@ def start_api(env: dict, port: int | None = None) -> tuple[subprocess.Popen, str
     logs = ROOT / "build" / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     log = open(logs / f"api-{port}.log", "wb")  # read it when a run goes wrong; a pipe nobody reads would fill
-    process = subprocess.Popen([str(ROOT / ".venv" / "bin" / "chalice"), "local", "--host", "127.0.0.1", "--port",
+    process = subprocess.Popen([str(ROOT / ".venv" / "bin" / "python"), "-m", "tools.chalice_local", "local", "--host", "127.0.0.1", "--port",
                                 str(port), "--stage", "local", "--no-autoreload"], cwd=ROOT, env={**os.environ, **env},
                                stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

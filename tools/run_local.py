@@ -42,7 +42,7 @@ def main() -> int:
 
     pump = Pump(app)
     pump.start()
-    chalice = subprocess.Popen([str(ROOT / ".venv" / "bin" / "chalice"), "local", "--host", "127.0.0.1",
+    chalice = subprocess.Popen([str(ROOT / ".venv" / "bin" / "python"), "-m", "tools.chalice_local", "local", "--host", "127.0.0.1",
                                 "--port", str(port), "--stage", "local", "--no-autoreload"], cwd=ROOT, env={**os.environ, **env})
     children = [chalice]
     web = ROOT / "tools" / "web_server.py"

@@ -79,7 +79,7 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Permissions-Policy": (
-        "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), "
+        "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), "
         "magnetometer=(), gyroscope=(), accelerometer=(), interest-cohort=()"
     ),
     "X-Frame-Options": "DENY",

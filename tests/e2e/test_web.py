@@ -34,9 +34,16 @@ def _missing() -> str | None:
 
 @pytest.mark.skipif(_missing() is not None, reason=_missing() or "")
 def test_web_app_end_to_end_in_headless_chromium(api):
+    from app import app
+    from chalicelib.adapters.local_events import Pump
+
     seed.seed()
     seed.certify_demo_members()
     env = {k: os.environ[k] for k in os.environ if k.isupper()}
+    # As `make run` does: the queue consumers (an uploaded dossier is verified by one) and scheduled functions
+    # run beside `chalice local`.
+    pump = Pump(app)
+    pump.start()
     api_process, api_url = live.start_api(env)
     web_process, web_url = live.start_web(api_url, docs_origin=os.environ["AWS_ENDPOINT_URL"])
     try:
@@ -44,6 +51,8 @@ def test_web_app_end_to_end_in_headless_chromium(api):
                              capture_output=True, text=True, timeout=900)
     finally:
         live.stop(web_process, api_process)
+        pump.stop()
+        pump.join()
     output = run.stdout + run.stderr
     (ROOT / "build").mkdir(exist_ok=True)
     (ROOT / "build" / "e2e.log").write_text(output)

@@ -103,14 +103,24 @@ export function assert(cond, message) {
   if (!cond) throw new Error(message);
 }
 
-/** A seed article (Vietnamese) as the dossier to upload; a generated text if shared/ is not beside the repo. */
-export function seedFile(name = 'du-thao-nghi-quyet.txt') {
+/** A seed article (Vietnamese) as the dossier to upload, printed to PDF by the test's own Chromium (the API
+ * accepts office formats, PDF and images, not plain text); a generated text if shared/ is not beside the repo. */
+export async function seedFile(browser, name = 'du-thao-nghi-quyet.pdf') {
   const dir = path.resolve(REPO, '..', 'shared', 'seeds');
   const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.txt')).sort() : [];
-  const buffer = files.length
-    ? fs.readFileSync(path.join(dir, files[0]))
-    : Buffer.from('Dự thảo Nghị quyết phiên họp Chính phủ thường kỳ.\nĐiều 1. ...\n', 'utf8');
-  return { name, mimeType: 'text/plain', buffer };
+  const text = files.length
+    ? fs.readFileSync(path.join(dir, files[0]), 'utf8')
+    : 'Dự thảo Nghị quyết phiên họp Chính phủ thường kỳ.\nĐiều 1. ...\n';
+  const escaped = text.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]);
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.setContent(`<html lang="vi"><body><pre style="white-space:pre-wrap;font:12pt serif">${escaped}</pre></body></html>`);
+    const buffer = await page.pdf({ format: 'A4' });
+    return { name, mimeType: 'application/pdf', buffer };
+  } finally {
+    await context.close();
+  }
 }
 
 // --- Node API client (for the members not played by a browser) -----------------------------------------------

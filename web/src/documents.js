@@ -26,7 +26,8 @@ export async function loadDocumentBytes(docId, version) {
   const cached = await docCache.get(cacheKey).catch(() => null);
   if (cached) return cached;
   const q = version != null ? `?version=${enc(version)}` : '';
-  const { url } = await api(bodyPath(`/documents/${enc(docId)}/download${q}`));
+  // The link names the version it serves and that version's registered SHA-256.
+  const { url, version: served, sha256: registered } = await api(bodyPath(`/documents/${enc(docId)}/download${q}`));
   let res;
   try {
     res = await fetch(url, { credentials: 'omit', referrerPolicy: 'no-referrer', cache: 'no-store' });
@@ -36,7 +37,11 @@ export async function loadDocumentBytes(docId, version) {
   if (!res.ok) return { url };
   const buf = await res.arrayBuffer();
   const contentType = res.headers.get('Content-Type') || 'application/octet-stream';
-  const entry = { blob: new Blob([buf], { type: contentType }), contentType, sha256: await sha256Hex(buf) };
+  const sha256 = await sha256Hex(buf);
+  if (registered && registered.toLowerCase() !== sha256) {
+    throw new Error('Tệp tải về không khớp mã băm SHA-256 đã đăng ký; không hiển thị.');
+  }
+  const entry = { blob: new Blob([buf], { type: contentType }), contentType, sha256, version: served, verified: Boolean(registered) };
   await docCache.put(cacheKey, entry).catch(() => {});
   return { ...entry, url };
 }

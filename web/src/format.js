@@ -78,7 +78,7 @@ export const MEETING_STATES = {
 
 export const POLL_STATES = { draft: 'Chưa mở', created: 'Chưa mở', open: 'Đang biểu quyết', closed: 'Đã đóng' };
 
-export const RESOLUTION_STATES = { draft: 'Chờ ký', issued: 'Đã ban hành' };
+export const RESOLUTION_STATES = { draft: 'Chờ ký', issued: 'Đã ban hành', withdrawn: 'Đã rút' };
 
 export const ANSWER_CHOICES = [
   { value: 'agree', label: 'Đồng ý' },

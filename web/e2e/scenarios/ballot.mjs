@@ -11,7 +11,7 @@ export async function ballotScenario(browser, cast, state, step) {
   const sec = await newContext(browser, 'desktop', 'secretariat');
   step('secretariat drafts a ballot with a dossier');
   await signIn(sec.page, SECRETARIAT, '/secretariat/ballots/new');
-  await sec.page.getByLabel('Tệp hồ sơ').setInputFiles(seedFile('to-trinh-du-an-luat.txt'));
+  await sec.page.getByLabel('Tệp hồ sơ').setInputFiles(await seedFile(browser, 'to-trinh-du-an-luat.pdf'));
   await sec.page.getByLabel('Tên tài liệu').fill('Tờ trình dự án Luật (dự thảo)');
   await sec.page.getByRole('button', { name: 'Tải hồ sơ lên' }).click();
   await sec.page.getByTestId('uploaded-doc').waitFor();
@@ -51,7 +51,8 @@ export async function ballotScenario(browser, cast, state, step) {
   await mem.page.locator(`a[href="${ballotPath}"]`).click();
   await mem.page.waitForURL((u) => u.pathname === ballotPath);
   await mem.page.getByRole('button', { name: 'Xem tài liệu' }).first().click();
-  await mem.page.locator('pre.doc-text').waitFor();
+  // The dossier's bytes were fetched through the audited short-lived link and match the registered SHA-256.
+  await mem.page.getByTestId('doc-verified').waitFor();
   const choices = mem.page.locator('fieldset.question');
   await choices.nth(0).getByLabel('Đồng ý', { exact: true }).check();
   await choices.nth(1).getByLabel('Ý kiến khác').check();

@@ -25,12 +25,15 @@ export async function meetingScenario(browser, cast, state, step) {
   const meetingId = decodeURIComponent(meetingPath.split('/').pop());
   state.meetingPath = meetingPath;
   await sec.page.getByRole('button', { name: '+ Thêm nội dung' }).click();
-  await sec.page.getByLabel('Tệp hồ sơ').setInputFiles(seedFile('du-thao-nghi-quyet.txt'));
+  await sec.page.getByLabel('Tệp hồ sơ').setInputFiles(await seedFile(browser, 'du-thao-nghi-quyet.pdf'));
   await sec.page.getByLabel('Tên tài liệu').fill('Dự thảo Nghị quyết phiên họp');
   await sec.page.getByRole('button', { name: 'Tải hồ sơ lên' }).click();
   await sec.page.getByTestId('uploaded-doc').waitFor();
   await sec.page.getByLabel('Tên nội dung').fill('Khai trương Hệ thống e-Cabinet và thông qua Nghị quyết phiên họp');
-  await sec.page.getByLabel('Cơ quan chủ trì soạn thảo').fill('Văn phòng Chính phủ');
+  // The drafting agency is a member of the roster with that role (the API takes its id).
+  const agency = cast.roster.find((m) => m.role === 'drafting_agency');
+  assert(agency, 'the roster has no drafting agency');
+  await sec.page.getByLabel('Cơ quan chủ trì soạn thảo').selectOption({ label: agency.name });
   await sec.page.getByRole('button', { name: 'Thêm', exact: true }).click();
   await sec.page.getByRole('link', { name: /Khai trương Hệ thống e-Cabinet/ }).waitFor();
   await axe(sec.page, 'meeting-room-secretariat');
@@ -146,11 +149,7 @@ export async function meetingScenario(browser, cast, state, step) {
 }
 
 async function findOpenPoll(token, mPath) {
-  const items = (await call('GET', `${mPath}/items`, { token })).items;
-  for (const it of items) {
-    const polls = it.polls || (await call('GET', `${mPath}/items/${encodeURIComponent(it.item_id)}/polls`, { token })).items;
-    const open = polls.find((p) => p.state === 'open');
-    if (open) return open.poll_id;
-  }
+  const open = ((await call('GET', mPath, { token })).polls || []).find((p) => p.state === 'open');
+  if (open) return open.poll_id;
   throw new Error('no open poll found');
 }

@@ -22,7 +22,7 @@ export async function screensScenario(browser, cast, state, step) {
   await axe(sec.page, 'secretariat-home');
   await shot(sec.page, 'secretariat-home-tablet');
   await go(sec.page, '/secretariat/documents');
-  await sec.page.getByLabel('Tệp hồ sơ').setInputFiles(seedFile('tai-lieu-mat.txt'));
+  await sec.page.getByLabel('Tệp hồ sơ').setInputFiles(await seedFile(browser, 'tai-lieu-mat.pdf'));
   await sec.page.getByLabel('Độ mật').selectOption('mat');
   await sec.page.getByRole('button', { name: 'Tải hồ sơ lên' }).click();
   const alert = sec.page.getByRole('alert');

@@ -34,11 +34,10 @@ function DocumentRow({ docId }) {
       const doc = await loadDocumentBytes(docId, latest?.version);
       if (!doc.blob) {
         window.open(doc.url, '_blank', 'noopener,noreferrer');
-      } else if (/^text\/|json/.test(doc.contentType)) {
-        setView({ text: await doc.blob.text() });
-      } else {
-        setView({ href: objectUrlFor(doc.blob), type: doc.contentType });
+        return;
       }
+      const base = { href: objectUrlFor(doc.blob), size: doc.blob.size, verified: doc.verified, version: doc.version };
+      setView(/^text\/|json/.test(doc.contentType) ? { ...base, text: await doc.blob.text() } : base);
     } catch (e) {
       setError(e);
     } finally {
@@ -67,8 +66,14 @@ function DocumentRow({ docId }) {
         </pre>
       )}
       {view?.href && (
-        <p>
-          <a href={view.href} target="_blank" rel="noopener noreferrer">
+        <p class="doc-opened">
+          {view.verified && (
+            <span class="ok-text" data-testid="doc-verified">
+              Đã tải bản {view.version} ({Math.max(1, Math.round(view.size / 1024))} KB), mã băm SHA-256 khớp bản đã
+              đăng ký.{' '}
+            </span>
+          )}
+          <a href={view.href} target="_blank" rel="noopener noreferrer" download={meta.data?.filename || undefined}>
             Mở “{name}” trong thẻ mới
           </a>
         </p>

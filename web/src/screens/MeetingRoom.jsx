@@ -1,7 +1,7 @@
 // The meeting room: agenda and current item, attendance and quorum, speakers, comments, positions,
 // signed votes with receipt, the live tally (ETag polling) and the chair's and secretariat's controls.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, bodyPath, enc, listAll, newIdempotencyKey } from '../api.js';
+import { api, bodyPath, enc, newIdempotencyKey } from '../api.js';
 import { BODY_ID, MEETING_REFRESH_MS, POLL_REFRESH_MS, SIGNING_ROLES } from '../config.js';
 import { signAction } from '../signing.js';
 import {
@@ -23,34 +23,25 @@ export function MeetingRoom({ meetingId }) {
   const session = useSession();
   const role = session.me.role;
   const mPath = bodyPath(`/meetings/${enc(meetingId)}`);
+  // One GET holds the whole room (agenda, current item, attendance, quorum, polls); refreshed with If-None-Match.
   const meeting = useAsync(() => api(mPath, { etag: true }), [mPath]);
-  const items = useAsync(
-    () => listAll(`${mPath}/items`).catch(() => null),
-    [mPath],
-  );
   useInterval(async () => {
     const fresh = await api(mPath, { etag: true });
-    if (!fresh.__notModified) {
-      meeting.setData(fresh);
-      items.reload();
-    }
+    if (!fresh.__notModified) meeting.setData(fresh);
   }, MEETING_REFRESH_MS);
 
   const m = meeting.data;
   if (meeting.loading && !m) return <Loading />;
   if (!m) return <Problem error={meeting.error} />;
 
-  const agenda = items.data || m.items || m.agenda || [];
+  const agenda = m.items || [];
   const wanted = new URLSearchParams(location.search).get('item');
-  const currentId = m.current_item_id || agenda.find((i) => LIVE.has(i.state))?.item_id;
+  const currentId = m.current_item || agenda.find((i) => i.state === 'current')?.item_id;
   const selectedId = wanted || currentId || agenda[0]?.item_id;
   const selected = agenda.find((i) => i.item_id === selectedId);
   const canControl = ['chair', 'deputy_chair', 'secretariat'].includes(role);
 
-  const refresh = () => {
-    meeting.reload();
-    items.reload();
-  };
+  const refresh = () => meeting.reload();
 
   return (
     <div class="room">
@@ -65,7 +56,7 @@ export function MeetingRoom({ meetingId }) {
       </div>
       <Problem error={meeting.error} />
       <Attendance meeting={m} onChanged={meeting.reload} />
-      {canControl && <ChairControls meeting={m} agenda={agenda} onChanged={refresh} />}
+      {canControl && <ChairControls meeting={m} onChanged={refresh} />}
       <div class="room-grid">
         <nav class="card agenda" aria-labelledby="h-agenda">
           <h2 id="h-agenda">Chương trình phiên họp</h2>
@@ -80,13 +71,13 @@ export function MeetingRoom({ meetingId }) {
                 >
                   <span>{it.title}</span>
                   {it.item_id === currentId && <Badge kind="live">Đang thảo luận</Badge>}
-                  {it.consent && <Badge>Thông qua chung</Badge>}
-                  {it.state === 'adopted' && <Badge kind="ok">Đã thông qua</Badge>}
+                  {(m.consent_block?.proposed || []).includes(it.item_id) && <Badge>Đề xuất thông qua chung</Badge>}
+                  {decidedBadge(m, it)}
                 </Link>
               </li>
             ))}
           </ol>
-          {role === 'secretariat' && !ENDED.has(m.state) && <AddItem meetingId={meetingId} onAdded={items.reload} />}
+          {role === 'secretariat' && !ENDED.has(m.state) && <AddItem meetingId={meetingId} onAdded={refresh} />}
         </nav>
         <div class="item-pane">
           {selected ? (
@@ -179,10 +170,25 @@ function Attendance({ meeting, onChanged }) {
   );
 }
 
-function ChairControls({ meeting, agenda, onChanged }) {
+/** The item's decision as the polls on it tell: adopted (alone or in the consent block) or not adopted. */
+function decidedBadge(m, it) {
+  if (it.adopted_in_consent_block) return <Badge kind="ok">Đã thông qua chung</Badge>;
+  const poll = it.decided_by && (m.polls || []).find((p) => p.poll_id === it.decided_by);
+  if (!poll?.outcome) return it.state === 'done' ? <Badge>Đã xong</Badge> : null;
+  return poll.outcome.passed ? <Badge kind="ok">Đã thông qua</Badge> : <Badge>Không thông qua</Badge>;
+}
+
+function ChairControls({ meeting, onChanged }) {
+  const session = useSession();
   const [busy, setBusy] = useState(null);
   const [error, setError] = useState(null);
-  const consent = agenda.filter((i) => i.consent && i.state !== 'adopted');
+  const block = meeting.consent_block || {};
+  const blockPoll = block.poll_id && (meeting.polls || []).find((p) => p.poll_id === block.poll_id);
+  // Items already put to their own poll are being decided there: the block is offered for the others only.
+  const polled = new Set((meeting.polls || []).filter((p) => p.kind === 'item').map((p) => p.item_id));
+  const proposed = (block.proposed || []).filter((id) => !polled.has(id));
+  const consent = session.me.role === 'chair' && proposed.length > 0 && (!blockPoll || blockPoll.state === 'closed')
+    ? proposed : [];
   const call = async (key, path, body) => {
     setBusy(key);
     setError(null);
@@ -214,9 +220,9 @@ function ChairControls({ meeting, agenda, onChanged }) {
             type="button"
             class="btn"
             disabled={Boolean(busy)}
-            onClick={() => call('consent', '/consent/adopt', { item_ids: consent.map((i) => i.item_id) })}
+            onClick={() => call('consent', '/consent-block')}
           >
-            Thông qua chung {consent.length} nội dung
+            Đề xuất thông qua chung {consent.length} nội dung không có ý kiến khác
           </button>
         )}
       </div>
@@ -227,15 +233,12 @@ function ChairControls({ meeting, agenda, onChanged }) {
 
 function ItemPanel({ meeting, item, isCurrent, onChanged }) {
   const session = useSession();
+  const roster = useRoster();
   const role = session.me.role;
   const live = LIVE.has(meeting.state);
   const iPath = bodyPath(`/meetings/${enc(meeting.meeting_id)}/items/${enc(item.item_id)}`);
-  const polls = useAsync(
-    () => (item.polls ? Promise.resolve(item.polls) : listAll(`${iPath}/polls`).catch(() => [])),
-    [iPath, JSON.stringify(item.polls || null)],
-  );
-  // New polls appear without a reload while the meeting runs.
-  useInterval(polls.reload, MEETING_REFRESH_MS, live);
+  // The meeting view lists every poll with the item(s) it decides; the consent block's poll shows on each item.
+  const polls = (meeting.polls || []).filter((p) => p.item_id === item.item_id || (p.item_ids || []).includes(item.item_id));
   const [setCurrentError, setSetCurrentError] = useState(null);
   const canControl = ['chair', 'deputy_chair', 'secretariat'].includes(role);
 
@@ -253,9 +256,9 @@ function ItemPanel({ meeting, item, isCurrent, onChanged }) {
     <article class="item" aria-labelledby="h-item">
       <div class="card">
         <h2 id="h-item">{item.title}</h2>
-        {item.drafting_agency && <p class="muted">Cơ quan chủ trì soạn thảo: {item.drafting_agency}</p>}
+        {item.drafting_agency && <p class="muted">Cơ quan chủ trì soạn thảo: {roster.nameOf(item.drafting_agency)}</p>}
         {item.offline_note && <Notice kind="warning">{item.offline_note}</Notice>}
-        {canControl && live && !isCurrent && (
+        {canControl && live && !isCurrent && item.state === 'pending' && (
           <button type="button" class="btn btn-small" onClick={makeCurrent}>
             Chuyển sang thảo luận nội dung này
           </button>
@@ -266,11 +269,13 @@ function ItemPanel({ meeting, item, isCurrent, onChanged }) {
       <Polls
         meeting={meeting}
         item={item}
-        polls={polls.data || []}
-        reloadPolls={polls.reload}
+        polls={polls}
+        reloadPolls={onChanged}
         canControl={canControl}
       />
-      {SIGNING_ROLES.has(role) && <Position meeting={meeting} item={item} iPath={iPath} />}
+      {SIGNING_ROLES.has(role) && !ENDED.has(meeting.state) && item.state !== 'done' && !item.decided_by && (
+        <Position meeting={meeting} item={item} iPath={iPath} />
+      )}
       <Speakers iPath={iPath} live={live} />
       <Comments iPath={iPath} />
     </article>
@@ -345,7 +350,8 @@ function Speakers({ iPath, live }) {
   const list = useAsync(() => api(`${iPath}/speakers`).then((r) => r.items || []), [iPath]);
   useInterval(list.reload, MEETING_REFRESH_MS, live);
   const [error, setError] = useState(null);
-  const mine = (list.data || []).some((s) => s.user_id === session.userId);
+  const waiting = (list.data || []).filter((s) => s.state !== 'done');
+  const mine = waiting.some((s) => s.user_id === session.userId);
   const ask = async () => {
     setError(null);
     try {
@@ -358,14 +364,14 @@ function Speakers({ iPath, live }) {
   return (
     <section class="card" aria-labelledby="h-spk">
       <h2 id="h-spk">Đăng ký phát biểu</h2>
-      {(list.data || []).length === 0 ? (
+      {waiting.length === 0 ? (
         <p class="muted">Chưa có ai đăng ký.</p>
       ) : (
         <ol class="names">
-          {list.data.map((s, i) => (
+          {waiting.map((s, i) => (
             <li key={`${s.user_id}-${i}`}>
               {roster.nameOf(s.user_id)}
-              {s.state === 'speaking' && <Badge kind="live">Đang phát biểu</Badge>}
+              {s.state === 'granted' && <Badge kind="live">Đang phát biểu</Badge>}
             </li>
           ))}
         </ol>
@@ -462,7 +468,7 @@ function Polls({ meeting, item, polls, reloadPolls, canControl }) {
       <h2 id="h-polls">Biểu quyết</h2>
       {polls.length === 0 && <p class="muted">Chưa có biểu quyết cho nội dung này.</p>}
       {polls.map((p) => (
-        <PollCard key={p.poll_id} pollId={p.poll_id} initial={p} item={item} canControl={canControl} />
+        <PollCard key={p.poll_id} pollId={p.poll_id} initial={p} item={item} canControl={canControl} onChanged={reloadPolls} />
       ))}
       {canControl && LIVE.has(meeting.state) && (
         <form onSubmit={create} class="inline-form">
@@ -485,7 +491,7 @@ function Polls({ meeting, item, polls, reloadPolls, canControl }) {
   );
 }
 
-function PollCard({ pollId, initial, item, canControl }) {
+function PollCard({ pollId, initial, item, canControl, onChanged }) {
   const session = useSession();
   const role = session.me.role;
   const path = bodyPath(`/polls/${enc(pollId)}`);
@@ -524,6 +530,7 @@ function PollCard({ pollId, initial, item, canControl }) {
     try {
       poll.setData(await api(`${path}/${action}`, { method: 'POST' }).then((r) => r || poll.data));
       poll.reload();
+      onChanged?.();
     } catch (e) {
       setError(e);
     } finally {
@@ -612,7 +619,7 @@ function PollCard({ pollId, initial, item, canControl }) {
             ))}
           </dl>
           <p class="muted">
-            Đã biểu quyết: {entitled.length - notVoted.filter((u) => entitled.includes(u)).length}/{entitled.length}
+            Đã biểu quyết: {p.voted ?? entitled.length - notVoted.filter((u) => entitled.includes(u)).length}/{entitled.length}
             {p.by_mode && (
               <>
                 {' '}· tại phòng: {sum(p.by_mode.in_room)} · trực tuyến: {sum(p.by_mode.remote)}
@@ -690,11 +697,12 @@ function ResolutionFromPoll({ poll, item }) {
 }
 
 function AddItem({ meetingId, onAdded }) {
+  const roster = useRoster();
+  const agencies = roster.list.filter((m) => m.role === 'drafting_agency');
   const [open, setOpen] = useState(false);
   const [title, setTitle] = useState('');
   const [docs, setDocs] = useState('');
   const [agency, setAgency] = useState('');
-  const [consent, setConsent] = useState(false);
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
   const first = useRef(null);
@@ -717,14 +725,12 @@ function AddItem({ meetingId, onAdded }) {
         body: {
           title: title.trim(),
           document_ids: docs.split(/[\s,]+/).filter(Boolean),
-          ...(agency.trim() ? { drafting_agency: agency.trim() } : {}),
-          ...(consent ? { consent: true } : {}),
+          ...(agency ? { drafting_agency: agency } : {}),
         },
       });
       setTitle('');
       setDocs('');
       setAgency('');
-      setConsent(false);
       setOpen(false);
       onAdded();
     } catch (err) {
@@ -748,12 +754,15 @@ function AddItem({ meetingId, onAdded }) {
       </div>
       <div class="field">
         <label for="it-agency">Cơ quan chủ trì soạn thảo</label>
-        <input id="it-agency" value={agency} onInput={(e) => setAgency(e.currentTarget.value)} />
+        <select id="it-agency" value={agency} onChange={(e) => setAgency(e.currentTarget.value)}>
+          <option value="">— Không có —</option>
+          {agencies.map((a) => (
+            <option key={a.user_id} value={a.user_id}>
+              {a.name}
+            </option>
+          ))}
+        </select>
       </div>
-      <label class="check">
-        <input type="checkbox" checked={consent} onChange={(e) => setConsent(e.currentTarget.checked)} /> Thông qua chung
-        (không thảo luận)
-      </label>
       <Problem error={error} />
       <div class="actions">
         <button type="button" class="btn" onClick={() => setOpen(false)}>

@@ -23,12 +23,13 @@ async function loadWork(role) {
   if (['member', 'chair', 'deputy_chair', 'assistant'].includes(role)) {
     const agendas = await Promise.all(
       upcoming.slice(0, 5).map((m) =>
-        listAll(bodyPath(`/meetings/${enc(m.meeting_id)}/items`))
-          .then((items) => items.map((it) => ({ ...it, meeting: m })))
+        api(bodyPath(`/meetings/${enc(m.meeting_id)}`))
+          .then((full) => (full.items || []).filter((it) => it.state !== 'done' && !it.decided_by).map((it) => ({ ...it, meeting: m })))
           .catch(() => []),
       ),
     );
-    agendas.flat().forEach((it) => !it.my_position && needPosition.push(it));
+    // The API does not say whose position is recorded; every open item of the next meetings is listed.
+    agendas.flat().forEach((it) => needPosition.push(it));
   }
   return {
     awaiting: ballots
@@ -141,7 +142,7 @@ export function MyWork() {
 
           {data.needPosition.length > 0 && (
             <section class="card" aria-labelledby="h-pos">
-              <h2 id="h-pos">Nội dung cần nêu ý kiến trước phiên họp</h2>
+              <h2 id="h-pos">Nội dung sắp thảo luận: nêu ý kiến trước phiên họp</h2>
               <ul class="list">
                 {data.needPosition.map((it) => (
                   <li key={it.item_id}>

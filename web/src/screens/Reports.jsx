@@ -6,8 +6,13 @@ import { useAsync, Problem, Loading, PageTitle } from '../components/ui.jsx';
 
 export function ReportsScreen() {
   const { data, error, loading } = useAsync(() => api(bodyPath('/reports/meetings')), []);
-  const rows = (data?.items || []).slice(-12);
-  const totals = data?.summary || {};
+  const rows = (data?.by_meeting || []).slice(-12);
+  const totals = {
+    meetings: data?.meetings,
+    average_duration_seconds: data?.meeting_minutes?.mean != null ? data.meeting_minutes.mean * 60 : null,
+    polls: data?.votes?.polls_closed,
+    turnout_percent: data?.votes?.turnout_percent,
+  };
   const durRows = rows.map((m, i) => ({
     label: `${m.title} (${fmtDate(m.started_at || m.starts_at)})`,
     short: fmtShort(m.started_at || m.starts_at) || `#${i + 1}`,
@@ -38,10 +43,10 @@ export function ReportsScreen() {
               <span class="stat-n">{totals.polls ?? sum(rows.map((r) => r.polls || 0))}</span>
               <span class="stat-l">lượt biểu quyết</span>
             </div>
-            {totals.documents_electronic_pct != null && (
+            {totals.turnout_percent != null && (
               <div class="stat">
-                <span class="stat-n">{totals.documents_electronic_pct}%</span>
-                <span class="stat-l">tài liệu điện tử</span>
+                <span class="stat-n">{Math.round(totals.turnout_percent)}%</span>
+                <span class="stat-l">thành viên có quyền đã biểu quyết</span>
               </div>
             )}
           </div>

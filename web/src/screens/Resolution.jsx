@@ -11,10 +11,12 @@ import { useAsync, useSession, Problem, Loading, PageTitle, Badge, ConfirmDialog
 
 /** The SHA-256 to sign: computed from the bytes the chair can read, checked against the declared one. */
 async function documentHash(res) {
+  // The resolution names the exact version it was drafted on; fall back to the newest available one.
   const meta = await getDocument(res.document_id).catch(() => null);
   const available = (meta?.versions || []).filter((v) => v.state === 'available').at(-1);
-  const declared = res.document_sha256 || available?.sha256 || meta?.sha256 || null;
-  const doc = await loadDocumentBytes(res.document_id, available?.version).catch(() => ({}));
+  const version = res.document_version ?? available?.version;
+  const declared = res.document_sha256 || available?.sha256 || null;
+  const doc = await loadDocumentBytes(res.document_id, version).catch(() => ({}));
   if (doc.sha256) {
     if (declared && declared.toLowerCase() !== doc.sha256) {
       throw new Error('Mã băm của văn bản tải về không khớp với văn bản đã đăng ký. Không thể ký.');
@@ -41,7 +43,10 @@ export function ResolutionScreen({ resolutionId }) {
   if (res.loading && !r) return <Loading />;
   if (!r) return <Problem error={res.error} />;
   const issued = r.state === 'issued' || Boolean(signed);
-  const canSign = session.me.role === 'chair' && !issued;
+  const canSign = !issued && r.state === 'draft' &&
+    (session.me.role === 'chair' || (session.me.role === 'deputy_chair' && r.delegate === session.userId));
+  const block = signed?.signature_block || r.signature_block;
+  const signer = signed?.signer || r.signer;
 
   const prepare = async () => {
     setPreparing(true);
@@ -91,9 +96,11 @@ export function ResolutionScreen({ resolutionId }) {
           <h2 id="h-sig" class="sr-only">
             Chữ ký
           </h2>
-          <p class="sig-org">TM. CHÍNH PHỦ</p>
-          <p class="sig-title">THỦ TƯỚNG</p>
-          <p class="sig-name">{roster.nameOf(signed?.signer || r.signer || '') || '—'}</p>
+          {block?.place || block?.date ? <p class="muted">{block.date}</p> : null}
+          <p class="sig-org">{block?.authority || 'TM. CHÍNH PHỦ'}</p>
+          {block?.delegation && <p class="sig-org">{block.delegation}</p>}
+          <p class="sig-title">{block?.title || 'THỦ TƯỚNG'}</p>
+          <p class="sig-name">{block?.name || signer?.name || roster.nameOf(signer?.user_id || '') || '—'}</p>
           <p class="muted">
             Đã ký số lúc {fmtDateTime(signed?.signed_at || r.signed_at)}
           </p>

@@ -1,5 +1,5 @@
 // Sign-in: in stage local a picker of seeded users (dev token); elsewhere the OIDC provider's login.
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { api, setToken } from '../api.js';
 import { DEV_USERS, SIGNING_ROLES } from '../config.js';
 import { prepareKey } from '../signing.js';
@@ -8,18 +8,10 @@ import { Problem, PageTitle, Notice } from '../components/ui.jsx';
 
 export function SignIn({ onSignedIn, expired }) {
   const [userId, setUserId] = useState('');
-  const [suggestions, setSuggestions] = useState(DEV_USERS);
+  const suggestions = DEV_USERS;
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
   const [noDevStage, setNoDevStage] = useState(false);
-
-  useEffect(() => {
-    // Optional: the backend may serve its seeded users; the constant list is the fallback.
-    api('/dev/users', { auth: false })
-      .then((r) => Array.isArray(r?.items) && r.items.length &&
-        setSuggestions(r.items.map((u) => ({ user_id: u.user_id, label: [u.name, u.title].filter(Boolean).join(' — ') || u.user_id }))))
-      .catch(() => {});
-  }, []);
 
   const signIn = async (id) => {
     const uid = (id ?? userId).trim();
