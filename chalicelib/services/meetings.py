@@ -15,7 +15,8 @@ from chalicelib.domain import meeting as rules_of_meeting
 from chalicelib.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.roster import VOTING_ROLES, Caller, Member, voting_members
-from chalicelib.services import bodies, documents, notify
+from chalicelib.domain import audit
+from chalicelib.services import bodies, documents, notify, streams
 
 OPEN_STATES = ("scheduled", "started")
 
@@ -160,6 +161,16 @@ def _meeting_open_check(work, body_id: str, meeting_id: str) -> None:
     work.check(*meeting_key(body_id, meeting_id), Item.state.is_in(*OPEN_STATES), label="meeting")
 
 
+def _room_leaf(work, body_id: str, meeting: dict, actor: str, action: str, target: str, data: dict) -> dict:
+    """A leaf record of the meeting's stream, in the same unit of work as the change it records; the meeting's
+    end seals every leaf into the body's chain."""
+    leaf = streams.new_leaf(body_id=body_id, target_id=meeting["meeting_id"], actor=actor, action=action,
+                            anchor=meeting.get("anchor") or audit.GENESIS, data={"target": target, **data})
+    work.create(make(streams.partition(body_id, meeting["meeting_id"]),
+                     f"LEAF#{leaf['at']}#{new_id('leaf')}", "meeting_leaf", leaf), label="leaf")
+    return leaf
+
+
 def _commit(work, view: dict, status: int = 200, action: str = "thực hiện thao tác") -> dict:
     try:
         work.commit(response=(status, view))
@@ -273,7 +284,13 @@ def create_meeting(principal: Principal, body_id: str, title: str, starts_at: da
             "invitees": invitees, "agenda": [], "current_item": None, "created_at": clock.iso(clock.now()),
             "created_by": caller.user_id}
     work = bodies.uow(body_id, caller)
-    work.create(make(*meeting_key(body_id, meeting_id), "meeting", data, state="scheduled", version=1), "meeting")
+    # The meeting carries the hash of its own creation record: the anchor of its stream of check-ins,
+    # positions, speakers and comments (leaf records, so a room checking in at once never contends).
+    work.update_with_records(
+        Item(*meeting_key(body_id, meeting_id)),
+        lambda records: [Item.kind.set("meeting"), Item.state.set("scheduled"), Item.version.set(1),
+                         Item.data.set({**data, "anchor": records[-1]["hash"]})],
+        Item.pk.does_not_exist(), label="meeting")
     work.create(make(calendar_pk(body_id), f"{starts}#{meeting_id}", "meeting_day",
                      {"meeting_id": meeting_id, "starts_at": starts}), "calendar")
     work.record("meeting.created", meeting_id, {"title": title, "starts_at": starts, "location": location,
@@ -394,7 +411,13 @@ def end_meeting(principal: Principal, body_id: str, meeting_id: str) -> dict:
                 Item.state == "started", label="meeting_state")
     work.record("meeting.ended", meeting_id, {"ended_at": at, "duration_seconds": duration})
     view = meeting_summary({**meeting, "_state": "ended", "ended_at": at})
-    return _commit_state(work, view, "bế mạc phiên họp")
+    _commit_state(work, view, "bế mạc phiên họp")
+    # Once ended no leaf can land (each checks the meeting is open), so every one of them is read here.
+    seal = bodies.uow(body_id, caller)
+    seal.idempotency = None
+    seal.record("meeting.sealed", meeting_id, {"seal": streams.seal_of(streams.leaves(body_id, meeting_id))})
+    seal.commit()
+    return view
 
 
 def start_item(principal: Principal, body_id: str, meeting_id: str, item_id: str) -> dict:
@@ -462,7 +485,7 @@ def put_attendance(principal: Principal, body_id: str, meeting_id: str, user_id:
     work = bodies.uow(body_id, caller)
     work.save(make(*attendance_key(body_id, meeting_id, user_id), "attendance", data), label="attendance")
     _meeting_open_check(work, body_id, meeting_id)
-    work.record("meeting.attendance", f"{meeting_id}/{user_id}", data)
+    _room_leaf(work, body_id, meeting, caller.user_id, "meeting.attendance", f"{meeting_id}/{user_id}", data)
     return _commit(work, {"meeting_id": meeting_id, **data}, 200, "điểm danh")
 
 
@@ -480,7 +503,7 @@ def put_position(principal: Principal, body_id: str, meeting_id: str, item_id: s
     work.save(make(*position_key(body_id, meeting_id, item_id, caller.user_id), "position", data), label="position")
     work.check(*item_key(body_id, meeting_id, item_id), Item.state.is_in("pending", "current"), label="item_state")
     _meeting_open_check(work, body_id, meeting_id)
-    work.record("meeting.position", f"{meeting_id}/{item_id}", data)
+    _room_leaf(work, body_id, meeting, caller.user_id, "meeting.position", f"{meeting_id}/{item_id}", data)
     try:
         return _commit(work, {"meeting_id": meeting_id, **data}, 200, "nêu ý kiến")
     except store.Cancelled as exc:
@@ -518,7 +541,8 @@ def ask_floor(principal: Principal, body_id: str, meeting_id: str, item_id: str)
     condition = Item.pk.does_not_exist() if existing is None else (Item.data["state"] == "done")
     work.save(make(*key, "speaker", data), condition, label="speaker")
     _meeting_open_check(work, body_id, meeting_id)
-    work.record("meeting.floor_requested", f"{meeting_id}/{item_id}", {"user_id": caller.user_id})
+    _room_leaf(work, body_id, meeting, caller.user_id, "meeting.floor_requested", f"{meeting_id}/{item_id}",
+               {"user_id": caller.user_id})
     try:
         return _commit(work, speaker_view(data), 201, "đăng ký phát biểu")
     except store.Cancelled as exc:
@@ -543,7 +567,8 @@ def set_speaker(principal: Principal, body_id: str, meeting_id: str, item_id: st
     work.update(Item(*key), [Item.data["state"].set(state), Item.data[stamp].set(at)],
                 Item.data["state"] == current["state"], label="speaker")
     _meeting_open_check(work, body_id, meeting_id)
-    work.record("meeting.floor_" + state, f"{meeting_id}/{item_id}", {"user_id": user_id})
+    _room_leaf(work, body_id, meeting, caller.user_id, "meeting.floor_" + state, f"{meeting_id}/{item_id}",
+               {"user_id": user_id})
     view = speaker_view({**current, "state": state, stamp: at})
     try:
         return _commit(work, view, 200, "điều hành lượt phát biểu")
@@ -582,7 +607,7 @@ def add_comment(principal: Principal, body_id: str, meeting_id: str, item_id: st
     work = bodies.uow(body_id, caller)
     work.create(make(room_pk(body_id, meeting_id), f"CMT#{item_id}#{comment_id}", "comment", data), "comment")
     _meeting_open_check(work, body_id, meeting_id)
-    work.record("meeting.comment", f"{meeting_id}/{item_id}", data)
+    _room_leaf(work, body_id, meeting, caller.user_id, "meeting.comment", f"{meeting_id}/{item_id}", data)
     return _commit(work, data, 201, "góp ý dự thảo")
 
 
