@@ -263,7 +263,18 @@ class UnitOfWork:
         """An audit record in the body's chain, written in the same transaction as the change."""
         self.records.append((action, target, data))
 
-    def commit(self, response: tuple[int, dict] | None = None, at: str | None = None) -> list[dict]:
+    def commit(self, response: tuple[int, dict] | None = None, at: str | None = None,
+               conflicts: dict[str, Exception] | None = None) -> list[dict]:
+        """Commit everything in one transaction; `conflicts` maps the label of a write whose condition failed
+        to the domain error the caller should see."""
+        try:
+            return self._commit(response, at)
+        except Cancelled as exc:
+            if conflicts and exc.label in conflicts:
+                raise conflicts[exc.label] from None
+            raise
+
+    def _commit(self, response: tuple[int, dict] | None, at: str | None) -> list[dict]:
         from chalicelib.domain import clock
 
         at = at or clock.iso(clock.now())

@@ -12,6 +12,10 @@ from chalicelib.domain.roster import Caller, Member, Term, place_caller, roster_
 from chalicelib.domain.rules import Rules, RulesInvalid
 
 
+def member_changed() -> Conflict:
+    return Conflict("Thành viên vừa được người khác cập nhật; hãy thử lại.")
+
+
 def body_key(body_id: str) -> tuple[str, str]:
     return f"BODY#{body_id}", "BODY"
 
@@ -66,12 +70,7 @@ def create_body(principal: Principal, body_id: str, name: str, level: str, rules
     work.create(make(*body_key(body_id), "body", data, state="active", version=parsed.version), label="body")
     work.record("body.created", body_id, {"name": name, "level": level, "rules": parsed.to_dict()})
     view = body_view({**data, "_state": "active"})
-    try:
-        work.commit(response=(201, view))
-    except store.Cancelled as exc:
-        if exc.label == "body":
-            raise Conflict(f"Cơ quan «{body_id}» đã tồn tại.") from None
-        raise
+    work.commit(response=(201, view), conflicts={"body": Conflict(f"Cơ quan «{body_id}» đã tồn tại.")})
     return view
 
 
@@ -94,12 +93,8 @@ def patch_rules(principal: Principal, body_id: str, patch: dict) -> dict:
                 Item.version == body["_version"], label="body")
     work.record("body.rules_changed", body_id, {"patch": patch, "rules": new.to_dict()})
     view = body_view({**body, "rules": new.to_dict()})
-    try:
-        work.commit(response=(200, view))
-    except store.Cancelled as exc:
-        if exc.label == "body":
-            raise Conflict("Quy chế vừa được người khác thay đổi; hãy tải lại và thử lại.") from None
-        raise
+    work.commit(response=(200, view),
+                conflicts={"body": Conflict("Quy chế vừa được người khác thay đổi; hãy tải lại và thử lại.")})
     return view
 
 
@@ -142,12 +137,7 @@ def put_member(principal: Principal, body_id: str, user_id: str, fields: dict) -
               condition, label="member")
     work.record("member.put", user_id, {k: v for k, v in member.to_dict().items()})
     view = member_view(member)
-    try:
-        work.commit(response=(200, view))
-    except store.Cancelled as exc:
-        if exc.label == "member":
-            raise Conflict("Thành viên vừa được người khác cập nhật; hãy thử lại.") from None
-        raise
+    work.commit(response=(200, view), conflicts={"member": member_changed()})
     return view
 
 

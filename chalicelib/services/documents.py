@@ -250,12 +250,8 @@ def add_version(principal: Principal, body_id: str, document_id: str, fields: di
                content_type=declared["content_type"])
     view = {**document_view(doc, _versions(body_id, document_id) + [data_of(version)]), "version": number,
             "state": "pending", "upload": _upload(body_id, document_id, number, declared, now)}
-    try:
-        work.commit(response=(201, view))
-    except store.Cancelled as exc:
-        if exc.label in ("document", "version"):
-            raise Conflict("Tài liệu vừa có phiên bản mới do người khác thêm; hãy tải lại và thử lại.") from None
-        raise
+    raced = Conflict("Tài liệu vừa có phiên bản mới do người khác thêm; hãy tải lại và thử lại.")
+    work.commit(response=(201, view), conflicts={"document": raced, "version": raced})
     return 201, view
 
 

@@ -171,15 +171,11 @@ def _room_leaf(work, body_id: str, meeting: dict, actor: str, action: str, targe
     return leaf
 
 
-def _commit(work, view: dict, status: int = 200, action: str = "thực hiện thao tác") -> dict:
-    try:
-        work.commit(response=(status, view))
-    except store.Cancelled as exc:
-        if exc.label == "meeting":
-            raise WrongState("phiên họp", rules_of_meeting.MEETING_STATE_VI["ended"], action) from None
-        if exc.label == "meeting_version":
-            raise Conflict("Phiên họp vừa được người khác cập nhật; hãy tải lại và thử lại.") from None
-        raise
+def _commit(work, view: dict, status: int = 200, action: str = "thực hiện thao tác", **conflicts) -> dict:
+    work.commit(response=(status, view), conflicts={
+        "meeting": WrongState("phiên họp", rules_of_meeting.MEETING_STATE_VI["ended"], action),
+        "meeting_version": Conflict("Phiên họp vừa được người khác cập nhật; hãy tải lại và thử lại."),
+        **conflicts})
     return view
 
 
@@ -381,12 +377,8 @@ def start_meeting(principal: Principal, body_id: str, meeting_id: str) -> dict:
 
 
 def _commit_state(work, view: dict, action: str) -> dict:
-    try:
-        work.commit(response=(200, view))
-    except store.Cancelled as exc:
-        if exc.label in ("meeting_state", "item_state"):
-            raise Conflict(f"Không thể {action}: trạng thái vừa thay đổi; hãy tải lại.") from None
-        raise
+    changed = Conflict(f"Không thể {action}: trạng thái vừa thay đổi; hãy tải lại.")
+    work.commit(response=(200, view), conflicts={"meeting_state": changed, "item_state": changed})
     return view
 
 
@@ -504,12 +496,8 @@ def put_position(principal: Principal, body_id: str, meeting_id: str, item_id: s
     work.check(*item_key(body_id, meeting_id, item_id), Item.state.is_in("pending", "current"), label="item_state")
     _meeting_open_check(work, body_id, meeting_id)
     _room_leaf(work, body_id, meeting, caller.user_id, "meeting.position", f"{meeting_id}/{item_id}", data)
-    try:
-        return _commit(work, {"meeting_id": meeting_id, **data}, 200, "nêu ý kiến")
-    except store.Cancelled as exc:
-        if exc.label == "item_state":
-            raise WrongState("nội dung họp", rules_of_meeting.ITEM_STATE_VI["done"], "nêu ý kiến") from None
-        raise
+    return _commit(work, {"meeting_id": meeting_id, **data}, 200, "nêu ý kiến",
+                   item_state=WrongState("nội dung họp", rules_of_meeting.ITEM_STATE_VI["done"], "nêu ý kiến"))
 
 
 # ---- speakers and comments -----------------------------------------------------------------------------------
@@ -543,12 +531,8 @@ def ask_floor(principal: Principal, body_id: str, meeting_id: str, item_id: str)
     _meeting_open_check(work, body_id, meeting_id)
     _room_leaf(work, body_id, meeting, caller.user_id, "meeting.floor_requested", f"{meeting_id}/{item_id}",
                {"user_id": caller.user_id})
-    try:
-        return _commit(work, speaker_view(data), 201, "đăng ký phát biểu")
-    except store.Cancelled as exc:
-        if exc.label == "speaker":
-            raise Conflict("Đồng chí đã đăng ký phát biểu ở nội dung này.") from None
-        raise
+    return _commit(work, speaker_view(data), 201, "đăng ký phát biểu",
+                   speaker=Conflict("Đồng chí đã đăng ký phát biểu ở nội dung này."))
 
 
 def set_speaker(principal: Principal, body_id: str, meeting_id: str, item_id: str, user_id: str, state: str) -> dict:
@@ -570,12 +554,8 @@ def set_speaker(principal: Principal, body_id: str, meeting_id: str, item_id: st
     _room_leaf(work, body_id, meeting, caller.user_id, "meeting.floor_" + state, f"{meeting_id}/{item_id}",
                {"user_id": user_id})
     view = speaker_view({**current, "state": state, stamp: at})
-    try:
-        return _commit(work, view, 200, "điều hành lượt phát biểu")
-    except store.Cancelled as exc:
-        if exc.label == "speaker":
-            raise Conflict("Lượt phát biểu vừa được người khác cập nhật; hãy tải lại.") from None
-        raise
+    return _commit(work, view, 200, "điều hành lượt phát biểu",
+                   speaker=Conflict("Lượt phát biểu vừa được người khác cập nhật; hãy tải lại."))
 
 
 def list_speakers(principal: Principal, body_id: str, meeting_id: str, item_id: str) -> dict:
@@ -689,10 +669,6 @@ def generate_minutes(principal: Principal, body_id: str, meeting_id: str) -> dic
         content_type="application/json",
         data=json.dumps(minutes, ensure_ascii=False, indent=2).encode("utf-8"))
     view = {**minutes, "sha256": digest, "document_id": document_id}
-    try:
-        work.commit(response=(201, view))
-    except store.Cancelled as exc:
-        if exc.label == "minutes":
-            raise Conflict("Biên bản vừa được lập bởi người khác; hãy tải lại.") from None
-        raise
+    work.commit(response=(201, view),
+                conflicts={"minutes": Conflict("Biên bản vừa được lập bởi người khác; hãy tải lại.")})
     return view

@@ -126,14 +126,9 @@ def open_poll(principal: Principal, body_id: str, poll_id: str) -> dict:
     meeting_service._meeting_open_check(work, body_id, meeting_id)
     work.record("poll.opened", poll_id, frozen)
     view = poll_view({**poll, **frozen, "_state": "open"}, [], members=voting)
-    try:
-        work.commit(response=(200, view))
-    except store.Cancelled as exc:
-        if exc.label == "poll":
-            raise Conflict("Biểu quyết vừa được người khác mở hoặc thay đổi; hãy tải lại.") from None
-        if exc.label == "meeting":
-            raise WrongState("phiên họp", meeting_rules.MEETING_STATE_VI["ended"], "mở biểu quyết") from None
-        raise
+    work.commit(response=(200, view), conflicts={
+        "poll": Conflict("Biểu quyết vừa được người khác mở hoặc thay đổi; hãy tải lại."),
+        "meeting": WrongState("phiên họp", meeting_rules.MEETING_STATE_VI["ended"], "mở biểu quyết")})
     record = work.committed_records[-1]
     _set_anchor(body_id, poll_id, record)
     remote = sorted(u for u, mode in modes.items() if mode == "remote")

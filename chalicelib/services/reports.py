@@ -42,12 +42,8 @@ def put_baseline(principal: Principal, body_id: str, values: dict) -> dict:
     work.save(make(*baseline_key(body_id), "report_baseline", data, version=version + 1),
               Item.pk.does_not_exist() if existing is None else (Item.version == version), label="baseline")
     work.record("report.baseline_set", body_id, data)
-    try:
-        work.commit(response=(200, data))
-    except store.Cancelled as exc:
-        if exc.label == "baseline":
-            raise Conflict("Số liệu gốc vừa được người khác cập nhật; hãy thử lại.") from None
-        raise
+    work.commit(response=(200, data),
+                conflicts={"baseline": Conflict("Số liệu gốc vừa được người khác cập nhật; hãy thử lại.")})
     return data
 
 

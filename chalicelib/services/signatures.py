@@ -9,7 +9,7 @@ from chalicelib.adapters import store
 from chalicelib.adapters.store import Item
 from chalicelib.api.http import Principal
 from chalicelib.domain import clock, signing
-from chalicelib.domain.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.domain.errors import NotFound, ValidationFailed
 from chalicelib.services import bodies
 
 
@@ -67,12 +67,7 @@ def register(principal: Principal, body_id: str, user_id: str, pem: str) -> dict
                 Item.version == item.version, label="member")
     work.record("certificate.registered", user_id, {k: v for k, v in record.items() if k != "pem"} | {"pem": pem})
     view = {"user_id": user_id, **{k: v for k, v in record.items() if k != "pem"}}
-    try:
-        work.commit(response=(200, view))
-    except store.Cancelled as exc:
-        if exc.label == "member":
-            raise Conflict("Thành viên vừa được cập nhật; hãy thử lại.") from None
-        raise
+    work.commit(response=(200, view), conflicts={"member": bodies.member_changed()})
     return view
 
 
