@@ -128,7 +128,7 @@ def put_member(principal: Principal, body_id: str, user_id: str, fields: dict) -
     member = member.with_term(Term(start, end, fields["role"], fields.get("title") or ""))
     data = member.to_dict()
     if existing_item is not None:
-        for keep in ("certificate", "certificates"):
+        for keep in ("certificate",):
             if keep in existing_item.data.as_dict():
                 data[keep] = store.plain(existing_item.data)[keep]
     work = uow(body_id, caller)

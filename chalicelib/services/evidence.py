@@ -165,7 +165,7 @@ def _pems(body_id: str, wanted: dict[str, str]) -> dict[str, str]:
             members[d.get("user_id")] = d
     out = {}
     for fingerprint, user in wanted.items():
-        pem = signatures.certificate_by_fingerprint(members.get(user) or {}, fingerprint)
+        pem = signatures.certificate_by_fingerprint(body_id, members.get(user) or {"user_id": user}, fingerprint)
         if pem:
             out[fingerprint] = pem
     return out

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from chalicelib import settings
 from chalicelib.adapters import store
-from chalicelib.adapters.store import Item
+from chalicelib.adapters.store import Item, make
 from chalicelib.api.http import Principal
 from chalicelib.domain import clock, signing
 from chalicelib.domain.errors import NotFound, ValidationFailed
@@ -53,27 +53,31 @@ def register(principal: Principal, body_id: str, user_id: str, pem: str) -> dict
         info = signing.check_certificate(pem, list(anchors()), clock.now())
     except signing.CertificateRefused as exc:
         raise ValidationFailed(exc.detail, reason=exc.reason) from None
-    data = store.plain(item.data)
     record = {"pem": pem, "fingerprint": info.fingerprint, "subject": info.subject, "key_alg": info.key_alg,
               "not_before": clock.iso(info.not_before), "not_after": clock.iso(info.not_after),
               "registered_at": clock.iso(clock.now())}
-    history = list(data.get("certificates", []))
-    if data.get("certificate") and data["certificate"]["fingerprint"] != info.fingerprint:
-        history.append(data["certificate"])
     work = bodies.uow(body_id, caller)
     work.update(Item(*bodies.member_key(body_id, user_id)),
-                [Item.data["certificate"].set(record), Item.data["certificates"].set(history),
-                 Item.version.set(item.version + 1)],
+                [Item.data["certificate"].set(record), Item.version.set(item.version + 1)],
                 Item.version == item.version, label="member")
+    # Every certificate ever bound stays readable by fingerprint for the signatures it made, in an item of its
+    # own: the member item (read by every vote) keeps only the current one and never grows.
+    work.save(make(*certificate_key(body_id, user_id, info.fingerprint), "certificate",
+                   {"user_id": user_id, **record}), label="certificate")
     work.record("certificate.registered", user_id, {k: v for k, v in record.items() if k != "pem"} | {"pem": pem})
     view = {"user_id": user_id, **{k: v for k, v in record.items() if k != "pem"}}
     work.commit(response=(200, view), conflicts={"member": bodies.member_changed()})
     return view
 
 
-def certificate_by_fingerprint(member: dict, fingerprint: str) -> str | None:
+def certificate_key(body_id: str, user_id: str, fingerprint: str) -> tuple[str, str]:
+    return f"BODY#{body_id}", f"CERT#{user_id}#{fingerprint}"
+
+
+def certificate_by_fingerprint(body_id: str, member: dict, fingerprint: str) -> str | None:
     """The PEM of the member's current or an earlier certificate, for checking old signatures."""
-    for cert in [member.get("certificate") or {}] + list(member.get("certificates", [])):
-        if cert.get("fingerprint") == fingerprint:
-            return cert.get("pem")
-    return None
+    current = member.get("certificate") or {}
+    if current.get("fingerprint") == fingerprint:
+        return current.get("pem")
+    item = store.get(*certificate_key(body_id, member.get("user_id", ""), fingerprint))
+    return store.plain(item.data).get("pem") if item is not None else None
