@@ -8,7 +8,7 @@ from chalice import Blueprint
 from pydantic import Field
 
 from chalicelib import settings
-from chalicelib.api.http import Principal, Schema, route
+from chalicelib.api.http import Principal, Schema, idempotency_suspended, remember, replay_if_seen, route
 from chalicelib.api.schemas import Id
 from chalicelib.domain.errors import Forbidden
 from chalicelib.domain.signing import MAX_PEM_CHARS
@@ -44,10 +44,15 @@ def dev_certificate(principal: Principal, body: DevCertificateRequest):
         bodies.place(principal, body.body_id)  # a stranger to the body learns nothing of it
         raise Forbidden("Chỉ quản trị nền tảng hoặc chính thành viên đó được cấp chứng thư số thử nghiệm.")
     bodies.place(principal, body.body_id)
+    replay_if_seen()
     ca = DevCA.load_or_create(Path(settings.get().local_state_dir) / "dev-ca")
     key_pem, cert_pem = ca.issue(body.user_id, alg=body.alg)
     # The member may not bind certificates in general; here the development CA vouches for the key it just
     # made for them, so the registration runs with the platform's authority under the caller's name.
-    binding = signatures.register(Principal(principal.user_id, True), body.body_id, body.user_id, cert_pem)
-    return 201, {"user_id": body.user_id, "body_id": body.body_id, "key_pem": key_pem, "cert_pem": cert_pem,
-                 "fingerprint": binding["fingerprint"], "not_after": binding["not_after"]}
+    with idempotency_suspended():
+        binding = signatures.register(Principal(principal.user_id, True), body.body_id, body.user_id, cert_pem)
+    view = {"user_id": body.user_id, "body_id": body.body_id, "key_pem": key_pem, "cert_pem": cert_pem,
+            "fingerprint": binding["fingerprint"], "not_after": binding["not_after"]}
+    # A replay returns this first answer, key included: a throwaway development key, local stage only.
+    remember(201, view)
+    return 201, view

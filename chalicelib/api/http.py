@@ -3,6 +3,7 @@ and the mapping of domain errors to problem+json. Routes declare their schemas h
 generated from the same declarations, so the document cannot drift from the code."""
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import hashlib
 import json
@@ -55,6 +56,31 @@ class RouteSpec:
 
 def current_idempotency() -> store.Idempotency | None:
     return _current_idempotency.get()
+
+
+def replay_if_seen() -> None:
+    """For commands whose effect is not one DynamoDB transaction: answer a replayed key before acting again."""
+    idem = _current_idempotency.get()
+    stored = store.stored_response(idem) if idem is not None else None
+    if stored is not None:
+        raise store.ReplayedRequest(stored)
+
+
+def remember(status: int, body: dict) -> None:
+    """Store the response of such a command for its Idempotency-Key (one conditional write)."""
+    idem = _current_idempotency.get()
+    if idem is not None:
+        store.UnitOfWork(None, idem.caller, idem).commit(response=(status, body))
+
+
+@contextlib.contextmanager
+def idempotency_suspended():
+    """Inner commits of a command that remembers its own response must not claim the request's key."""
+    token = _current_idempotency.set(None)
+    try:
+        yield
+    finally:
+        _current_idempotency.reset(token)
 
 
 def problem(status: int, code: str, title: str, detail: str, **extra) -> Response:
@@ -137,6 +163,12 @@ def _principal(request) -> Principal:
     return Principal(user_id, user_id in settings.get().platform_admins)
 
 
+def _require_on_roster(principal: Principal, body_id: str) -> None:
+    from chalicelib.services import bodies  # services import this module
+
+    bodies.place(principal, body_id)
+
+
 def _etag(payload: str) -> str:
     return '"' + hashlib.sha256(payload.encode()).hexdigest()[:32] + '"'
 
@@ -187,10 +219,15 @@ def dispatch(bp, fn, method, body_model, query_spec, status, public, local_only,
                 raise NotFound()
         principal = None if public else _principal(request)
         kwargs = {}
-        if body_model is not None:
-            kwargs["body"] = parse_body(raw, body_model)
-        if query_spec:
-            kwargs["query"] = _parse_query(request.query_params or {}, query_spec)
+        try:
+            if body_model is not None:
+                kwargs["body"] = parse_body(raw, body_model)
+            if query_spec:
+                kwargs["query"] = _parse_query(request.query_params or {}, query_spec)
+        except ValidationFailed:
+            if principal is not None and "body" in params:
+                _require_on_roster(principal, params["body"])  # a stranger learns 404, not what was wrong
+            raise
         key = request.headers.get("idempotency-key")
         if method in ("POST", "PATCH") and key and principal:
             if len(key) > 200 or not key.isprintable():

@@ -8,7 +8,7 @@ from chalice import Blueprint
 from pydantic import Field, StringConstraints
 
 from chalicelib.api.http import LIST_QUERY, Principal, Schema, page, route
-from chalicelib.api.schemas import AwareDatetime, Id, IdList, LongText, Name, Text
+from chalicelib.api.schemas import AwareDatetime, Id, IdList, LongText, Measure, Name, Text
 from chalicelib.services import meetings, polls, reports
 
 bp = Blueprint(__name__)
@@ -59,12 +59,12 @@ class PollCreate(Schema):
 
 
 class Baseline(Schema):
-    meeting_minutes: float | None = Field(default=None, gt=0, le=100000)
-    item_minutes: float | None = Field(default=None, gt=0, le=100000)
-    seconds_to_vote: float | None = Field(default=None, gt=0, le=1000000)
-    turnout_percent: float | None = Field(default=None, ge=0, le=100)
-    consent_share_percent: float | None = Field(default=None, ge=0, le=100)
-    target_percent: float | None = Field(default=None, ge=-100, le=100)
+    meeting_minutes: Measure | None = Field(default=None, gt=0, le=100000)
+    item_minutes: Measure | None = Field(default=None, gt=0, le=100000)
+    seconds_to_vote: Measure | None = Field(default=None, gt=0, le=1000000)
+    turnout_percent: Measure | None = Field(default=None, ge=0, le=100)
+    consent_share_percent: Measure | None = Field(default=None, ge=0, le=100)
+    target_percent: Measure | None = Field(default=None, ge=-100, le=100)
 
 
 @route(bp, "/v1/bodies/{body}/meetings", "POST", body=MeetingCreate, status=201, summary="Schedule a meeting (secretariat)")

@@ -227,11 +227,6 @@ def close_poll(principal: Principal, body_id: str, poll_id: str) -> dict:
     caller = bodies.place(principal, body_id)
     caller.require("chair", "secretariat", action="đóng biểu quyết")
     poll = _load_poll(body_id, poll_id)
-    if poll["_state"] == "closed" and poll.get("outcome") is not None and not poll.get("close_seq"):
-        record = _recent_record(body_id, "poll.closed", poll_id)
-        if record is not None:
-            _set_close_seq(body_id, poll_id, record)
-            return {**get_poll_view(body_id, poll_id), "close_seq": record["seq"]}
     if poll["_state"] == "closed" and poll.get("outcome") is not None:
         raise WrongState("biểu quyết", poll_rules.POLL_STATE_VI["closed"], "đóng biểu quyết")
     if poll["_state"] != "closed":
@@ -257,10 +252,15 @@ def close_poll(principal: Principal, body_id: str, poll_id: str) -> dict:
     waits = poll_rules.seconds_to_vote(clock.parse(poll["opened_at"]), votes, clock.parse)
     stats = {"entitled": len(poll["entitled"]), "voted": len(votes), "seconds_to_vote": sorted(round(w, 1) for w in waits)}
     work = bodies.uow(body_id, caller)
-    work.update(Item(*poll_key(body_id, poll_id)),
-                [Item.data["tally"].set(counts), Item.data["by_mode"].set(by_mode), Item.data["outcome"].set(outcome),
-                 Item.data["seal"].set(seal), Item.data["not_voted"].set(missing), Item.version.add(1)],
-                (Item.state == "closed") & Item.data["outcome"].does_not_exist(), label="poll")
+    # The closing record's place in the chain is written with the outcome, in the same transaction, so the
+    # evidence package can always cut the chain segment.
+    work.update_with_records(
+        Item(*poll_key(body_id, poll_id)),
+        lambda records: [Item.data["tally"].set(counts), Item.data["by_mode"].set(by_mode),
+                         Item.data["outcome"].set(outcome), Item.data["seal"].set(seal),
+                         Item.data["not_voted"].set(missing), Item.data["close_seq"].set(records[-1]["seq"]),
+                         Item.data["close_hash"].set(records[-1]["hash"]), Item.version.add(1)],
+        (Item.state == "closed") & Item.data["outcome"].does_not_exist(), label="poll")
     ref_key = meeting_service.poll_ref_key(body_id, poll["meeting_id"], poll_id)
     work.update(Item(*ref_key), [Item.state.set("closed"), Item.data["tally"].set(counts),
                                  Item.data["by_mode"].set(by_mode), Item.data["outcome"].set(outcome),
@@ -277,22 +277,9 @@ def close_poll(principal: Principal, body_id: str, poll_id: str) -> dict:
                                          "not_voted": missing, "closed_at": poll.get("closed_at")})
     closed = {**poll, "tally": counts, "by_mode": by_mode, "outcome": outcome, "seal": seal, "not_voted": missing}
     view = poll_view(closed, leaves)
-    try:
-        work.commit(response=(200, view))
-    except store.Cancelled as exc:
-        if exc.label == "poll":
-            raise WrongState("biểu quyết", poll_rules.POLL_STATE_VI["closed"], "đóng biểu quyết") from None
-        raise
-    record = work.committed_records[-1]
-    _set_close_seq(body_id, poll_id, record)
-    return {**view, "close_seq": record["seq"]}
-
-
-def _set_close_seq(body_id: str, poll_id: str, record: dict) -> None:
-    """The closing record's place in the chain, so the evidence package can cut the chain segment."""
-    store.update_if(poll_key(body_id, poll_id),
-                    [Item.data["close_seq"].set(record["seq"]), Item.data["close_hash"].set(record["hash"])],
-                    Item.state == "closed")
+    work.commit(response=(200, view),
+                conflicts={"poll": WrongState("biểu quyết", poll_rules.POLL_STATE_VI["closed"], "đóng biểu quyết")})
+    return view
 
 
 # ---- read ----------------------------------------------------------------------------------------------------
