@@ -96,3 +96,18 @@ def sign(key_pem: str, *, action: str, body_id: str, target_id: str, user_id: st
 
     return signing.sign_action(key_pem, alg, action=action, body_id=body_id, target_id=target_id, user_id=user_id,
                                content=content, signed_at=signed_at or clock.iso(clock.now()))
+
+
+def empty_notifications_queue() -> None:
+    """Drop what earlier tests queued and never drained, so a module's deliveries are its own."""
+    from chalicelib import settings
+    from chalicelib.adapters import aws
+
+    sqs = aws.client("sqs")
+    url = sqs.get_queue_url(QueueName=settings.get().notifications_queue)["QueueUrl"]
+    while True:  # received and deleted rather than purged: SQS allows one purge a minute
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        if not got:
+            break
+        sqs.delete_message_batch(QueueUrl=url, Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]}
+                                                        for n, m in enumerate(got)])

@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tools import standin  # noqa: E402
+from tools import live, standin  # noqa: E402
 
 STATE = ROOT / ".local"
 SNAPSHOT = STATE / "snapshot.json"
@@ -72,14 +72,7 @@ def main() -> int:
         pass
     finally:
         stop.set()
-        for child in children:
-            if child.poll() is None:
-                child.terminate()
-        for child in children:
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        live.stop(*children)
         pump.stop()
         standin.snapshot(endpoint, outputs, SNAPSHOT)
         server.stop()

@@ -9,9 +9,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from chalicelib import settings, wiring
-from chalicelib.adapters import aws, local_events, senders, store
+from chalicelib import wiring
+from chalicelib.adapters import local_events, senders, store
 from chalicelib.adapters.store import UnitOfWork
+from tests.support import empty_notifications_queue
 from chalicelib.domain import clock, notices
 from chalicelib.events import notifications as consumer_events
 from chalicelib.services import notifications, notify, reminders
@@ -71,14 +72,7 @@ def schedule_fake_ballot(body_id: str, deadline: datetime, title: str = "Đề �
 def empty_queue():
     """Messages that earlier tests queued and never drained are no concern of these tests; delivering them to
     every member of every earlier body would only make these tests slow."""
-    sqs = aws.client("sqs")
-    url = sqs.get_queue_url(QueueName=settings.get().notifications_queue)["QueueUrl"]
-    while True:  # received and deleted rather than purged: SQS allows one purge a minute
-        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        if not got:
-            break
-        sqs.delete_message_batch(QueueUrl=url, Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]}
-                                                        for n, m in enumerate(got)])
+    empty_notifications_queue()
 
 
 @pytest.fixture

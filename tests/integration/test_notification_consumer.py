@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import empty_notifications_queue
+
 from chalicelib import settings, wiring
 from chalicelib.adapters import aws, local_events, senders
 from chalicelib.domain import clock
@@ -31,14 +33,7 @@ ROSTER = [
 @pytest.fixture(scope="module", autouse=True)
 def empty_queue():
     """Messages earlier tests queued and never drained would be delivered here first: not this module's concern."""
-    sqs = aws.client("sqs")
-    url = sqs.get_queue_url(QueueName=settings.get().notifications_queue)["QueueUrl"]
-    while True:  # received and deleted rather than purged: SQS allows one purge a minute
-        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        if not got:
-            break
-        sqs.delete_message_batch(QueueUrl=url, Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]}
-                                                        for n, m in enumerate(got)])
+    empty_notifications_queue()
 
 
 @pytest.fixture
