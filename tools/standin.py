@@ -30,6 +30,9 @@ def start_moto(port: int | None = None):
     from tools import standin_patches
 
     standin_patches.apply()
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per AWS call drowns the API's own log
     port = port or free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
