@@ -57,9 +57,12 @@ def register(principal: Principal, body_id: str, user_id: str, pem: str) -> dict
               "not_before": clock.iso(info.not_before), "not_after": clock.iso(info.not_after),
               "registered_at": clock.iso(clock.now())}
     work = bodies.uow(body_id, caller)
+    # Binding a certificate touches nothing else of the member, so it needs no version check (two devices
+    # enrolling at once: the later binding is the current one); the version still moves, so a concurrent
+    # roster edit that read the member before cannot write the old certificate back.
     work.update(Item(*bodies.member_key(body_id, user_id)),
-                [Item.data["certificate"].set(record), Item.version.set(item.version + 1)],
-                Item.version == item.version, label="member")
+                [Item.data["certificate"].set(record), Item.version.add(1)],
+                Item.pk.exists(), label="member")
     # Every certificate ever bound stays readable by fingerprint for the signatures it made, in an item of its
     # own: the member item (read by every vote) keeps only the current one and never grows.
     work.save(make(*certificate_key(body_id, user_id, info.fingerprint), "certificate",

@@ -389,3 +389,19 @@ def test_a_closed_ballots_package_verifies_offline_and_refuses_a_changed_answer(
     changed = copy.deepcopy(r.json)
     changed["leaves"][0]["data"]["answers"][0]["choice"] = "disagree"
     assert verify.verify_package(changed, [DEV_CA.cert_pem])["ok"] is False
+
+
+def test_enrolments_at_the_same_moment_all_succeed_and_the_last_is_current(api, body):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from chalicelib.api.http import Principal
+    from tests.conftest import DEV_CA
+
+    pems = [DEV_CA.issue("m3")[1] for _ in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        bindings = list(pool.map(lambda pem: signatures.register(Principal("platform-admin", True), body, "m3", pem),
+                                 pems))
+    current = member(body, "m3")["certificate"]["fingerprint"]
+    assert current in {b["fingerprint"] for b in bindings} and len(bindings) == 8
+    for b in bindings:  # every one stays readable for the signatures it may have made
+        assert signatures.certificate_by_fingerprint(body, member(body, "m3"), b["fingerprint"]) is not None

@@ -73,9 +73,11 @@ export const webCryptoSigner = {
 signer = webCryptoSigner;
 
 let enrolment = null;
+let devCaStage = false;
 /** Start (once per session) getting a fresh dev-CA key for the user; awaited before signing. */
 export function prepareKey(userId, { stageLocal }) {
   if (!stageLocal) return Promise.resolve();
+  devCaStage = true;
   enrolment = signer.enrolFromDevCa(userId).catch((e) => {
     enrolment = null;
     throw e;
@@ -88,7 +90,9 @@ export function prepareKey(userId, { stageLocal }) {
  * `content` must be exactly what the request carries: the server checks it as sent.
  */
 export async function signAction({ action, bodyId, targetId, userId, content }) {
-  if (enrolment) await enrolment;
+  if (enrolment) await enrolment.catch(() => {});
+  // An enrolment that failed at sign-in (a dropped connection on a phone) is tried once more here.
+  if (devCaStage && !(await signer.hasKey(userId))) await prepareKey(userId, { stageLocal: true });
   const signed_at = nowWithOffset();
   const payload = { action, body_id: bodyId, target_id: targetId, user_id: userId, content, signed_at };
   const text = canonicalize(payload);
