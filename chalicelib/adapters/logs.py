@@ -1,12 +1,32 @@
 """Logs as one JSON object per line with the request id and body id; no personal data (phones, emails)."""
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import re
 
 _PHONE = re.compile(r"\+?\d[\d ]{7,}\d")
 _EMAIL = re.compile(r"[^@\s\"']+@[^@\s\"']+")
+
+
+_context: contextvars.ContextVar[dict] = contextvars.ContextVar("log_context", default={})
+
+
+def bind(**fields) -> contextvars.Token:
+    """Name the request (and body) that the log lines written until `unbind` belong to."""
+    return _context.set({k: v for k, v in fields.items() if v})
+
+
+def unbind(token: contextvars.Token) -> None:
+    _context.reset(token)
+
+
+class ContextFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        for key, value in _context.get().items():
+            setattr(record, key, value)
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -24,6 +44,7 @@ def configure() -> None:
     if not any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
         handler = logging.StreamHandler()
         handler.setFormatter(JsonFormatter())
+        handler.addFilter(ContextFilter())
         root.addHandler(handler)
         root.setLevel(logging.INFO)
         root.propagate = False

@@ -17,7 +17,7 @@ from chalice import Response
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from chalicelib import settings
-from chalicelib.adapters import identity, store
+from chalicelib.adapters import identity, logs, store
 from chalicelib.domain.errors import DomainError, NotFound, PayloadTooLarge, ValidationFailed
 
 log = logging.getLogger("ecabinet")
@@ -207,6 +207,7 @@ def route(bp, path: str, method: str = "GET", *, body: type[BaseModel] | None = 
 def dispatch(bp, fn, method, body_model, query_spec, status, public, local_only, params) -> Response:
     request = bp.current_request
     token = None
+    log_token = logs.bind(request_id=(request.context or {}).get("requestId"), body_id=params.get("body"))
     try:
         s = settings.get()
         if local_only and not s.is_local:
@@ -250,6 +251,7 @@ def dispatch(bp, fn, method, body_model, query_spec, status, public, local_only,
         log.error("unhandled error: %s", traceback.format_exc())
         return problem(500, "internal_error", "Lỗi hệ thống", "Đã xảy ra lỗi hệ thống; yêu cầu chưa được thực hiện.")
     finally:
+        logs.unbind(log_token)
         if token is not None:
             _current_idempotency.reset(token)
 

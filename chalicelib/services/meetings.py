@@ -16,7 +16,7 @@ from chalicelib.domain.errors import Conflict, Forbidden, NotFound, ValidationFa
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.roster import VOTING_ROLES, Caller, Member, voting_members
 from chalicelib.domain import audit
-from chalicelib.services import bodies, documents, notify, streams
+from chalicelib.services import bodies, documents, notify, reminders, streams
 
 OPEN_STATES = ("scheduled", "started")
 
@@ -291,6 +291,9 @@ def create_meeting(principal: Principal, body_id: str, title: str, starts_at: da
                      {"meeting_id": meeting_id, "starts_at": starts}), "calendar")
     work.record("meeting.created", meeting_id, {"title": title, "starts_at": starts, "location": location,
                                                 "invitees": invitees})
+    # "The meeting starts soon" at the lead times before it, to each invitee and their assistant.
+    reminders.schedule(work, body_id=body_id, kind="meeting", target_id=meeting_id, title=title, deadline=starts,
+                       recipients=invitees)
     room = Room(body, {**data, "_state": "scheduled", "_version": 1}, members)
     view = _commit(work, meeting_view(room, caller), 201)
     notify.emit("meeting_notice", body_id, invitees,
@@ -402,6 +405,7 @@ def end_meeting(principal: Principal, body_id: str, meeting_id: str) -> dict:
                  Item.data["duration_seconds"].set(duration), Item.version.add(1)],
                 Item.state == "started", label="meeting_state")
     work.record("meeting.ended", meeting_id, {"ended_at": at, "duration_seconds": duration})
+    reminders.cancel(work, body_id=body_id, kind="meeting", target_id=meeting_id)
     view = meeting_summary({**meeting, "_state": "ended", "ended_at": at})
     _commit_state(work, view, "bế mạc phiên họp")
     # Once ended no leaf can land (each checks the meeting is open), so every one of them is read here.

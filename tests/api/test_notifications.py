@@ -300,3 +300,15 @@ def test_real_ballot_with_two_non_responders_reminds_each_and_their_assistant_on
         kinds = sent(staffed, user)
         assert kinds[("deadline_reminder", "email")] == 0 and kinds[("overdue", "email")] == 0, (user, kinds)
     assert sent(staffed, "sec")[("overdue_secretariat", "email")] == 1
+
+
+def test_a_meeting_reminds_its_invitees_and_their_assistants_before_it_starts(api, staffed, monkeypatch):
+    starts = vn(3, 14)
+    m = api.post(f"/v1/bodies/{staffed}/meetings", "sec", {"title": "Phiên họp chuyên đề", "location": "Phòng 2",
+                                                            "starts_at": clock.iso(starts)})
+    assert m.status == 201, m
+    tick_at(monkeypatch, starts - timedelta(hours=2, minutes=-1))
+    assert sent(staffed, "m1")[("meeting_starting", "email")] == 1
+    assert sent(staffed, "asst1")[("meeting_starting", "email")] == 1  # m1's assistant
+    tick_at(monkeypatch, starts - timedelta(minutes=30))
+    assert sent(staffed, "m1")[("meeting_starting", "email")] == 1  # once, however often the sweep runs
