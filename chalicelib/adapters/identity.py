@@ -4,8 +4,6 @@ from __future__ import annotations
 import time
 from functools import lru_cache
 
-import jwt
-
 from chalicelib import settings
 from chalicelib.domain.errors import Unauthenticated
 
@@ -13,7 +11,12 @@ LOCAL_ISSUER = "ecabinet-local"
 LOCAL_AUDIENCE = "ecabinet"
 
 
+# PyJWT (and the cryptography it loads) is imported on first use: the scheduled functions and queue consumers
+# never verify a token, and their cold starts need not pay for it.
+
 def issue_dev_token(user_id: str, ttl: int = 12 * 3600) -> str:
+    import jwt
+
     s = settings.get()
     if not s.is_local:
         raise RuntimeError("development tokens exist only in stage local")
@@ -24,6 +27,8 @@ def issue_dev_token(user_id: str, ttl: int = 12 * 3600) -> str:
 
 @lru_cache(maxsize=1)
 def _jwks_client():
+    import jwt
+
     return jwt.PyJWKClient(settings.get().oidc_jwks_url, cache_keys=True, lifespan=3600)
 
 
@@ -31,6 +36,8 @@ def authenticate(header: str | None) -> str:
     """The user id (`sub`) of a valid bearer token; anything else is 401."""
     if not header or not header.startswith("Bearer ") or len(header) > 8192:
         raise Unauthenticated("Thiếu mã xác thực (Authorization: Bearer ...).")
+    import jwt
+
     token = header[len("Bearer "):].strip()
     s = settings.get()
     try:
