@@ -1,8 +1,10 @@
 """The prod deployment template, packaged once offline and read: lint-clean, least-privilege IAM, queues that
-dead-letter and report partial failures, encryption, tracing and alarms."""
+dead-letter and report partial failures, encryption, tracing and alarms, and the web app's private bucket behind
+CloudFront with strict security headers."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import warnings
@@ -17,6 +19,11 @@ from tools import package as packaging
 RESOURCELESS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 ENV = ("TABLE_NAME", "BUCKET_NAME", "DATA_KEY_ID", "NOTIFICATIONS_QUEUE", "DOCUMENTS_QUEUE", "OIDC_ISSUER",
        "OIDC_AUDIENCE", "TRUST_ANCHORS_FILE", "SMS_SENDER")
+# CloudFront's managed policies.
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+ALL_METHODS = {"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"}
 
 
 @pytest.fixture(scope="session")
@@ -49,6 +56,14 @@ def _conditions(template) -> dict:
             return value(a) == value(b)
         if isinstance(node, dict) and "Fn::Not" in node:
             return not value(node["Fn::Not"][0])
+        if isinstance(node, dict) and "Fn::And" in node:
+            return all(value(n) for n in node["Fn::And"])
+        if isinstance(node, dict) and "Fn::Or" in node:
+            return any(value(n) for n in node["Fn::Or"])
+        if isinstance(node, dict) and "Fn::Join" in node:
+            sep, parts = node["Fn::Join"]
+            parts = value(parts)
+            return sep.join(parts if isinstance(parts, list) else [parts])
         if isinstance(node, dict) and "Condition" in node:
             return value(template["Conditions"][node["Condition"]])
         return node
@@ -56,6 +71,9 @@ def _conditions(template) -> dict:
     for name, node in template.get("Conditions", {}).items():
         out[name] = value(node)
     return out
+
+
+NO_VALUE = {"Ref": "AWS::NoValue"}
 
 
 def resolve(template, node):
@@ -67,9 +85,10 @@ def resolve(template, node):
             if list(n) == ["Fn::If"]:
                 name, yes, no = n["Fn::If"]
                 return walk(yes if conditions[name] else no)
-            return {k: walk(v) for k, v in n.items()}
+            walked = {k: walk(v) for k, v in n.items()}
+            return {k: v for k, v in walked.items() if v != NO_VALUE}
         if isinstance(n, list):
-            return [walk(x) for x in n if x != {"Ref": "AWS::NoValue"}]
+            return [x for x in map(walk, n) if x != NO_VALUE]
         return n
 
     return walk(node)
@@ -164,20 +183,47 @@ def test_tables_are_on_demand_recoverable_encrypted_and_protected_in_prod(templa
         assert props["DeletionProtectionEnabled"] is True, name
 
 
+def _bucket_statements(template, bucket):
+    return [s for p in _resources(template, "AWS::S3::BucketPolicy").values()
+            if p["Properties"]["Bucket"] == {"Ref": bucket}
+            for s in p["Properties"]["PolicyDocument"]["Statement"]]
+
+
+def _denies_plain_http(statement) -> bool:
+    return (statement["Effect"] == "Deny" and statement["Principal"] == "*"
+            and "s3:*" in _as_list(statement["Action"])
+            and statement.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") in ("false", False))
+
+
+def _blocks_public_access(props) -> bool:
+    return all(props["PublicAccessBlockConfiguration"][k] is True for k in (
+        "BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"))
+
+
+def _distribution(template):
+    distributions = _resources(template, "AWS::CloudFront::Distribution")
+    assert len(distributions) == 1, sorted(distributions)
+    return resolve(template, next(iter(distributions.values()))["Properties"]["DistributionConfig"])
+
+
+def _origin_buckets(template) -> set:
+    """The buckets the distribution reads (S3 origins named by the bucket's RegionalDomainName)."""
+    return {o["DomainName"]["Fn::GetAtt"][0] for o in _distribution(template)["Origins"] if "S3OriginConfig" in o}
+
+
 def test_bucket_is_private_encrypted_versioned_and_tls_only(template):
-    policies = _resources(template, "AWS::S3::BucketPolicy")
+    web = _origin_buckets(template)
     for name, bucket in _resources(template, "AWS::S3::Bucket").items():
         props = bucket["Properties"]
-        assert all(props["PublicAccessBlockConfiguration"][k] is True for k in (
-            "BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")), name
+        assert _blocks_public_access(props), name
         rule = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
-        assert rule["SSEAlgorithm"] == "aws:kms" and rule.get("KMSMasterKeyID"), name
+        if name in web:
+            # The web app's public build: SSE-S3, so CloudFront's origin access control needs no key grant.
+            assert rule["SSEAlgorithm"] in ("AES256", "aws:kms"), name
+        else:
+            assert rule["SSEAlgorithm"] == "aws:kms" and rule.get("KMSMasterKeyID"), name
         assert props["VersioningConfiguration"]["Status"] == "Enabled", name
-        denies = [s for p in policies.values() if p["Properties"]["Bucket"] == {"Ref": name}
-                  for s in p["Properties"]["PolicyDocument"]["Statement"]
-                  if s["Effect"] == "Deny" and s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport")
-                  in ("false", False)]
-        assert denies, f"{name} has no TLS-only policy"
+        assert any(_denies_plain_http(s) for s in _bucket_statements(template, name)), f"{name} has no TLS-only policy"
 
 
 def test_keys_rotate(template):
@@ -197,3 +243,130 @@ def test_every_dead_letter_queue_has_an_alarm_that_notifies(template):
     metrics = {(a["Properties"]["Namespace"], a["Properties"]["MetricName"]) for a in alarms}
     assert ("AWS/ApiGateway", "5XXError") in metrics
     assert {("AWS/DynamoDB", "ReadThrottleEvents"), ("AWS/DynamoDB", "WriteThrottleEvents")} <= metrics
+
+
+# ---- the web app behind CloudFront ----
+
+def _behaviours(config):
+    return [config["DefaultCacheBehavior"], *config.get("CacheBehaviors", [])]
+
+
+def test_web_distribution_redirects_to_https_and_serves_the_app(template):
+    config = _distribution(template)
+    assert config["Enabled"] is True and config["HttpVersion"] == "http2and3"
+    assert config["DefaultRootObject"] == "index.html"
+    default = config["DefaultCacheBehavior"]
+    assert default["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert all(b["ViewerProtocolPolicy"] in ("redirect-to-https", "https-only") for b in _behaviours(config))
+    assert default["CachePolicyId"] == CACHING_OPTIMIZED
+    assert default["TargetOriginId"] in {o["Id"] for o in config["Origins"] if "S3OriginConfig" in o}
+    # Parameter defaults: CloudFront's own name and certificate. With a custom certificate, TLS 1.2+ only.
+    assert config["ViewerCertificate"] == {"CloudFrontDefaultCertificate": True} and "Aliases" not in config
+    raw = _resources(template, "AWS::CloudFront::Distribution")
+    custom = next(iter(raw.values()))["Properties"]["DistributionConfig"]["ViewerCertificate"]["Fn::If"][1]
+    assert custom["MinimumProtocolVersion"] == "TLSv1.2_2021" and custom["SslSupportMethod"] == "sni-only"
+    params = template["Parameters"]
+    assert params["WebCertificateArn"]["Default"] == "" and params["WebAliases"]["Default"] == ""
+    assert {"WebBucketName", "WebUrl"} <= set(template["Outputs"])
+
+
+def test_web_bucket_is_reached_only_through_origin_access_control(template):
+    resources = template["Resources"]
+    config = _distribution(template)
+    s3_origins = [o for o in config["Origins"] if "S3OriginConfig" in o]
+    assert s3_origins
+    for origin in s3_origins:
+        assert origin["S3OriginConfig"].get("OriginAccessIdentity", "") == ""  # OAC, not the legacy OAI
+        oac = origin["OriginAccessControlId"]["Fn::GetAtt"]
+        assert oac[1] == "Id" and resources[oac[0]]["Type"] == "AWS::CloudFront::OriginAccessControl"
+        oac_config = resources[oac[0]]["Properties"]["OriginAccessControlConfig"]
+        assert (oac_config["OriginAccessControlOriginType"], oac_config["SigningBehavior"],
+                oac_config["SigningProtocol"]) == ("s3", "always", "sigv4")
+        bucket = origin["DomainName"]["Fn::GetAtt"][0]
+        props = resources[bucket]["Properties"]
+        assert _blocks_public_access(props), bucket
+        assert props["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+        statements = _bucket_statements(template, bucket)
+        allows = [s for s in statements if s["Effect"] == "Allow"]
+        assert len(allows) == 1, allows
+        allow = allows[0]
+        assert allow["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+        assert _as_list(allow["Action"]) == ["s3:GetObject"]
+        source = allow["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::Sub"]
+        distribution = next(iter(_resources(template, "AWS::CloudFront::Distribution")))
+        assert source.endswith(":distribution/${%s}" % distribution), source
+        assert any(_denies_plain_http(s) for s in statements), f"{bucket} accepts plain HTTP"
+
+
+def test_web_responses_carry_strict_security_headers(template):
+    config = _distribution(template)
+    policies = {b["ResponseHeadersPolicyId"]["Ref"] for b in _behaviours(config)}
+    assert len(policies) == 1, policies
+    name = policies.pop()
+    policy = template["Resources"][name]
+    assert policy["Type"] == "AWS::CloudFront::ResponseHeadersPolicy"
+    headers = resolve(template, policy["Properties"]["ResponseHeadersPolicyConfig"])
+    security = headers["SecurityHeadersConfig"]
+    csp_node = security["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    csp = csp_node["Fn::Sub"] if isinstance(csp_node, dict) else csp_node
+    directives = {d.split()[0]: d.split()[1:] for d in (x.strip() for x in csp.split(";")) if d}
+    assert "'unsafe-inline'" not in csp and "'unsafe-eval'" not in csp, csp
+    assert directives["default-src"] == ["'self'"] and directives["script-src"] == ["'self'"]
+    assert directives["style-src"] == ["'self'"]
+    assert directives["frame-ancestors"] == ["'none'"] and directives["object-src"] == ["'none'"]
+    assert directives["base-uri"] == ["'none'"] and directives["form-action"] == ["'self'"]
+    assert "https://${DocumentsBucket.RegionalDomainName}" in directives["connect-src"]
+    hsts = security["StrictTransportSecurity"]
+    assert hsts["AccessControlMaxAgeSec"] >= 31536000 and hsts["IncludeSubdomains"] is True
+    assert hsts["Preload"] is True and hsts["Override"] is True
+    assert security["ContentTypeOptions"]["Override"] is True
+    assert security["FrameOptions"]["FrameOption"] == "DENY"
+    assert security["ReferrerPolicy"]["ReferrerPolicy"] == "no-referrer"
+    assert all(h["Override"] is True for h in security.values())
+    custom = {h["Header"]: h["Value"] for h in headers["CustomHeadersConfig"]["Items"]}
+    assert "camera=()" in custom["Permissions-Policy"]
+
+
+def test_api_paths_go_to_the_api_stage_uncached(template):
+    config = _distribution(template)
+    resources = template["Resources"]
+    origins = {o["Id"]: o for o in config["Origins"]}
+    api = {b["PathPattern"]: b for b in config.get("CacheBehaviors", [])}
+    assert set(api) == {"/v1/*", "/openapi.json"}
+    stage = resources["RestAPI"]["Properties"]["StageName"]
+    for pattern, behaviour in api.items():
+        origin = origins[behaviour["TargetOriginId"]]
+        assert origin["DomainName"] == {"Fn::Sub": "${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}
+        assert origin["OriginPath"] == f"/{stage}"
+        assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+        assert origin["CustomOriginConfig"]["OriginSSLProtocols"] == ["TLSv1.2"]
+        assert behaviour["CachePolicyId"] == CACHING_DISABLED
+        assert behaviour["OriginRequestPolicyId"] == ALL_VIEWER_EXCEPT_HOST
+        assert set(behaviour["AllowedMethods"]) == ALL_METHODS
+        assert behaviour["ViewerProtocolPolicy"] == "https-only"
+    # Every route of the API is reachable through the distribution, at the same path as in the local stack.
+    for path in resources["RestAPI"]["Properties"]["DefinitionBody"]["paths"]:
+        assert path == "/openapi.json" or path.startswith("/v1/"), path
+    # Error pages are distribution-wide: a 403/404 -> index.html rule would hide the API's problem+json errors.
+    assert not [e for e in config.get("CustomErrorResponses", []) if e.get("ResponsePagePath")]
+
+
+def test_client_side_routes_are_served_index_html(template):
+    config = _distribution(template)
+    associations = config["DefaultCacheBehavior"]["FunctionAssociations"]
+    assert [a["EventType"] for a in associations] == ["viewer-request"]
+    function = template["Resources"][associations[0]["FunctionARN"]["Fn::GetAtt"][0]]
+    assert function["Type"] == "AWS::CloudFront::Function"
+    assert function["Properties"]["AutoPublish"] is True
+    assert function["Properties"]["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed: the function's code is not run")
+    cases = {"/": "/index.html", "/ballots/b-1": "/index.html", "/meetings/m-1/room": "/index.html",
+             "/index.html": "/index.html", "/assets/index-abc123.js": "/assets/index-abc123.js",
+             "/favicon.svg": "/favicon.svg", "/assets/missing.css": "/assets/missing.css"}
+    script = (function["Properties"]["FunctionCode"]
+              + f"\nconst cases = {json.dumps(list(cases))};\n"
+              + "console.log(JSON.stringify(cases.map(u => handler({request: {uri: u}}).uri)));\n")
+    run = subprocess.run([node, "-e", script], capture_output=True, text=True, check=True)
+    assert dict(zip(cases, json.loads(run.stdout))) == cases
