@@ -279,7 +279,7 @@ def calls_per_request(counter: CallCounter, body: str, sign) -> dict:
     from app import app
     from chalicelib.adapters import identity
 
-    client = Client(app)
+    client = Client(app, stage_name="local")
 
     def req(method, path, user, payload=None):
         headers = {"Authorization": f"Bearer {identity.issue_dev_token(user)}", "Content-Type": "application/json"}
@@ -423,7 +423,7 @@ def national_scale(counter: CallCounter, body: str) -> dict:
     from chalicelib.domain import clock, signing
     from tools import seed
 
-    client = Client(app)
+    client = Client(app, stage_name="local")
     bodies = []
     roster = [{"user_id": f"m{i:02d}", "name": f"Thành viên {i}", "role": "chair" if i == 0 else "member",
                "title": "Ủy viên", "term_start": date(2021, 1, 1)} for i in range(30)]

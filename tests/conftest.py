@@ -16,7 +16,8 @@ from tools import standin  # noqa: E402
 _server, ENDPOINT = standin.start_moto()
 OUTPUTS = standin.deploy(ENDPOINT)
 STATE_DIR = Path(os.environ.get("TEST_STATE_DIR", ROOT / "build" / "test-state"))
-os.environ.update(standin.app_env(ENDPOINT, OUTPUTS, STATE_DIR))
+APP_ENV = standin.app_env(ENDPOINT, OUTPUTS, STATE_DIR)
+os.environ.update(APP_ENV)
 
 from chalicelib.adapters.dev_ca import DevCA  # noqa: E402
 

@@ -40,7 +40,9 @@ class Result:
 
 class Api:
     def __init__(self):
-        self.client = Client(app)
+        # Stage local: the client patches the stage's environment variables around each request, and under
+        # concurrent requests its restore can leave them behind; local's are the ones the session runs with.
+        self.client = Client(app, stage_name="local")
 
     def token(self, user_id: str) -> str:
         return identity.issue_dev_token(user_id)

@@ -246,6 +246,7 @@ def dispatch(bp, fn, method, body_model, query_spec, status, public, local_only,
             stored = store.stored_response(idem)
             if stored is not None:
                 return _replay(stored, request, method)
+        log.info("%s %s answered %s %s: %s", method, request.path, exc.status, exc.code, exc.detail)
         return _from_error(exc)
     except Exception:  # a defect, never bad input: log it whole, show nothing of it
         log.error("unhandled error: %s", traceback.format_exc())

@@ -39,7 +39,9 @@ def test_web_app_end_to_end_in_headless_chromium(api):
 
     seed.seed()
     seed.certify_demo_members()
-    env = {k: os.environ[k] for k in os.environ if k.isupper()}
+    from tests.conftest import APP_ENV
+
+    env = dict(APP_ENV)  # the session's settings as set up, whatever earlier tests left in os.environ
     # As `make run` does: the queue consumers (an uploaded dossier is verified by one) and scheduled functions
     # run beside `chalice local`.
     pump = Pump(app)
