@@ -63,13 +63,20 @@ def deploy(endpoint: str, stage: str = "local") -> dict:
 
 
 def _complete(endpoint: str, outputs: dict) -> None:
-    """What moto's CloudFormation records but does not apply, applied from the same template's values."""
+    """What moto's CloudFormation records but does not apply (TTL, the bucket's CORS rules and queue
+    notification), applied from the same template's values."""
     ddb = _client("dynamodb", endpoint)
     ttl = ddb.describe_time_to_live(TableName=outputs["TableName"])["TimeToLiveDescription"]
     if ttl["TimeToLiveStatus"] != "ENABLED":
         ddb.update_time_to_live(TableName=outputs["TableName"],
                                 TimeToLiveSpecification={"AttributeName": "expires_at", "Enabled": True})
     s3 = _client("s3", endpoint)
+    rules = _template()["Resources"]["DocumentsBucket"]["Properties"].get("CorsConfiguration", {}).get("CorsRules")
+    if rules:
+        s3.put_bucket_cors(Bucket=outputs["BucketName"], CORSConfiguration={"CORSRules": [
+            {"AllowedMethods": r["AllowedMethods"], "AllowedOrigins": r["AllowedOrigins"],
+             "AllowedHeaders": r.get("AllowedHeaders", []), "ExposeHeaders": r.get("ExposedHeaders", []),
+             "MaxAgeSeconds": r.get("MaxAge", 0)} for r in rules]})
     config = s3.get_bucket_notification_configuration(Bucket=outputs["BucketName"])
     if not config.get("QueueConfigurations"):
         sqs = _client("sqs", endpoint)
@@ -77,6 +84,16 @@ def _complete(endpoint: str, outputs: dict) -> None:
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         s3.put_bucket_notification_configuration(Bucket=outputs["BucketName"], NotificationConfiguration={
             "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]})
+
+
+def _template() -> dict:
+    """infra/resources.yaml as data (CloudFormation's short tags understood)."""
+    from cfnlint.decode import decode_str
+
+    template, problems = decode_str(TEMPLATE.read_text())
+    if problems:
+        raise RuntimeError(f"infra/resources.yaml does not parse: {problems}")
+    return template
 
 
 def app_env(endpoint: str, outputs: dict, state_dir: Path, stage: str = "local") -> dict:

@@ -237,3 +237,9 @@ def test_generated_document_is_stored_available_and_downloads(api, body):
 def test_keys_not_written_by_the_feature_are_not_versions(key):
     assert bucket.parse_key(key) is None
     assert documents.verify_upload(key) == "ignored"
+
+
+def test_the_bucket_answers_browsers_uploading_and_downloading_through_links():
+    """The web app's origin differs from the bucket's: its CORS rules come from infra/resources.yaml."""
+    rules = aws.client("s3").get_bucket_cors(Bucket=settings.get().bucket_name)["CORSRules"]
+    assert any({"GET", "PUT"} <= set(r["AllowedMethods"]) and "ETag" in r.get("ExposeHeaders", []) for r in rules)
