@@ -246,6 +246,13 @@ def meeting_view(room: Room, caller: Caller | None = None) -> dict:
         view["polls"] = [p for p in view["polls"] if (p["item_id"] in visible or set(p["item_ids"]) & set(visible))]
     if caller is not None and caller.user_id in room.attendance:
         view["my_attendance"] = room.attendance[caller.user_id]["mode"]
+    if caller is not None:
+        # The member's own position on each item (an assistant sees their member's), so a tablet can show
+        # what is still to mark.
+        whose = caller.member.assistant_of if caller.role == "assistant" and caller.member else caller.user_id
+        for item in view["items"]:
+            mark = room.positions.get(item["item_id"], {}).get(whose)
+            item["my_position"] = {"position": mark["position"], "text": mark.get("text")} if mark else None
     return view
 
 

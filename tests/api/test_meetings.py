@@ -245,3 +245,13 @@ def test_minutes_record_the_meeting_and_kpis_compare_with_the_baseline(api, body
     empty = api.get(f"/v1/bodies/{body}/reports/meetings?from=2026-03-01&to=2026-03-31", "sec").json
     assert empty["meetings"] == 0
     assert api.get(f"/v1/bodies/{body}/reports/meetings?from=2026-03-31&to=2026-03-01", "sec").status == 400
+
+
+def test_the_room_tells_each_member_their_own_position_and_an_assistant_their_members(api, body):
+    m, items = new_meeting(api, body, ("Một", "Hai"))
+    base = f"/v1/bodies/{body}/meetings/{m}"
+    assert api.put(f"{base}/items/{items[0]}/position", "m1", {"position": "object", "text": "Chưa rõ."}).status == 200
+    mine = {i["item_id"]: i["my_position"] for i in api.get(base, "m1").json["items"]}
+    assert mine == {items[0]: {"position": "object", "text": "Chưa rõ."}, items[1]: None}
+    assert [i["my_position"] for i in api.get(base, "m2").json["items"]] == [None, None]
+    assert api.get(base, "asst1").json["items"][0]["my_position"]["position"] == "object"  # m1's assistant

@@ -28,8 +28,8 @@ async function loadWork(role) {
           .catch(() => []),
       ),
     );
-    // The API does not say whose position is recorded; every open item of the next meetings is listed.
-    agendas.flat().forEach((it) => needPosition.push(it));
+    // Items already carrying my position (my member's, for an assistant) are done.
+    agendas.flat().filter((it) => !it.my_position).forEach((it) => needPosition.push(it));
   }
   return {
     awaiting: ballots
