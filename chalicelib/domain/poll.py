@@ -8,8 +8,8 @@ from chalicelib.domain.errors import ValidationFailed, WrongState
 from chalicelib.domain.meeting import PRESENT_MODES
 from chalicelib.domain.rules import Rules
 
-POLL_STATES = ("draft", "opening", "open", "closed")
-POLL_STATE_VI = {"draft": "chưa mở", "opening": "đang mở", "open": "đang biểu quyết", "closed": "đã đóng"}
+POLL_STATES = ("draft", "open", "closed")
+POLL_STATE_VI = {"draft": "chưa mở", "open": "đang biểu quyết", "closed": "đã đóng"}
 DEFAULT_CHOICES = ("yes", "no", "abstain")
 MAX_CHOICES = 10
 

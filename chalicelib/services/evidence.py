@@ -33,7 +33,7 @@ from chalicelib.services import bodies, signatures, streams
 FORMAT = "ecabinet-evidence/1"
 KINDS = {"poll": ("POLL#", "cuộc biểu quyết", "poll_id"), "ballot": ("BALLOT#", "phiếu lấy ý kiến", "ballot_id")}
 _CHAIN_PAGE = 500
-_STATE_VI = {"draft": "dự thảo", "opening": "đang mở", "open": "đang biểu quyết", "submitted": "đã trình",
+_STATE_VI = {"draft": "dự thảo", "open": "đang biểu quyết", "submitted": "đã trình",
              "approved": "đã duyệt", "sent": "đã gửi, đang lấy ý kiến", "withdrawn": "đã rút"}
 
 

@@ -398,7 +398,7 @@ def end_meeting(principal: Principal, body_id: str, meeting_id: str) -> dict:
     meeting = room.meeting
     if meeting["_state"] != "started":
         raise WrongState("phiên họp", rules_of_meeting.MEETING_STATE_VI[meeting["_state"]], "bế mạc phiên họp")
-    if any(p["_state"] in ("opening", "open") for p in room.polls.values()):
+    if any(p["_state"] == "open" for p in room.polls.values()):
         raise Conflict("Còn biểu quyết đang mở; hãy đóng biểu quyết trước khi bế mạc phiên họp.")
     at = clock.iso(clock.now())
     work = bodies.uow(body_id, caller)

@@ -88,8 +88,6 @@ def open_poll(principal: Principal, body_id: str, poll_id: str) -> dict:
     caller = bodies.place(principal, body_id)
     caller.require("chair", "secretariat", action="mở biểu quyết")
     poll = _load_poll(body_id, poll_id)
-    if poll["_state"] == "opening":
-        return _finish_opening(body_id, poll)
     poll_rules.require_state(poll["_state"], "draft", "mở biểu quyết")
     meeting_id = poll["meeting_id"]
     found = store.batch_get([bodies.body_key(body_id), meeting_service.meeting_key(body_id, meeting_id)])
@@ -117,10 +115,14 @@ def open_poll(principal: Principal, body_id: str, poll_id: str) -> dict:
               "rules": rules.to_dict(), "chair": chair, "quorum": dict(quorum), "opened_at": opened_at,
               "opened_by": caller.user_id}
     work = bodies.uow(body_id, caller)
-    work.update(Item(*poll_key(body_id, poll_id)),
-                [Item.state.set("opening"), Item.version.add(1)]
-                + [Item.data[k].set(v) for k, v in frozen.items() if k not in ("poll_id", "question", "choices")],
-                Item.state == "draft", label="poll")
+    # Votes link to the opening record's hash: the poll carries it (and the record's seq) from the same
+    # transaction that opens it, so it is never open without its anchor.
+    work.update_with_records(
+        Item(*poll_key(body_id, poll_id)),
+        lambda records: [Item.state.set("open"), Item.version.add(1),
+                         Item.data["anchor"].set(records[-1]["hash"]), Item.data["open_seq"].set(records[-1]["seq"])]
+        + [Item.data[k].set(v) for k, v in frozen.items() if k not in ("poll_id", "question", "choices")],
+        Item.state == "draft", label="poll")
     work.update(Item(*meeting_service.poll_ref_key(body_id, meeting_id, poll_id)), [Item.state.set("open")],
                 label="poll_ref")
     meeting_service._meeting_open_check(work, body_id, meeting_id)
@@ -129,39 +131,12 @@ def open_poll(principal: Principal, body_id: str, poll_id: str) -> dict:
     work.commit(response=(200, view), conflicts={
         "poll": Conflict("Biểu quyết vừa được người khác mở hoặc thay đổi; hãy tải lại."),
         "meeting": WrongState("phiên họp", meeting_rules.MEETING_STATE_VI["ended"], "mở biểu quyết")})
-    record = work.committed_records[-1]
-    _set_anchor(body_id, poll_id, record)
     remote = sorted(u for u, mode in modes.items() if mode == "remote")
     if remote:
         notify.emit("poll_opened", body_id, remote,
                     {"poll_question": poll["question"], "meeting_title": poll.get("meeting_title")},
                     event_id=f"poll_opened:{body_id}:{poll_id}")
-    return {**view, "anchor": record["hash"], "open_seq": record["seq"]}
-
-
-def _set_anchor(body_id: str, poll_id: str, record: dict) -> None:
-    """Votes link to the opening record's hash; the poll takes votes only once it carries it."""
-    store.update_if(poll_key(body_id, poll_id),
-                    [Item.state.set("open"), Item.data["anchor"].set(record["hash"]),
-                     Item.data["open_seq"].set(record["seq"]), Item.version.add(1)],
-                    Item.state == "opening")
-
-
-def _recent_record(body_id: str, action: str, target: str) -> dict | None:
-    """The body-chain record of `action` on `target` among the latest ones, for finishing a command whose
-    follow-up write (the record's seq and hash on the poll) was lost."""
-    items, _ = store.query(f"BODY#{body_id}#AUDIT", limit=500, forward=False)
-    return next((r for r in (store.plain(i.data) for i in items)
-                 if r.get("action") == action and r.get("target") == target), None)
-
-
-def _finish_opening(body_id: str, poll: dict) -> dict:
-    """A poll left half-open (the anchor was not stored after its opening record): find the record, finish."""
-    record = _recent_record(body_id, "poll.opened", poll["poll_id"])
-    if record is None:
-        raise Conflict("Biểu quyết đang được mở; hãy thử lại sau giây lát.")
-    _set_anchor(body_id, poll["poll_id"], record)
-    return get_poll_view(body_id, poll["poll_id"])
+    return view
 
 
 # ---- vote ----------------------------------------------------------------------------------------------------
@@ -177,8 +152,6 @@ def cast_vote(principal: Principal, body_id: str, poll_id: str, choice: str, sig
         raise NotFound("Không tìm thấy biểu quyết.")
     if caller.role not in VOTING_ROLES:
         raise Forbidden("Chỉ thành viên có quyền biểu quyết mới được biểu quyết.")
-    if poll["_state"] == "opening":
-        raise Conflict("Biểu quyết đang được mở; hãy thử lại sau giây lát.")
     poll_rules.require_state(poll["_state"], "open", "biểu quyết")
     user = caller.user_id
     if user not in poll["entitled"]:
@@ -290,7 +263,7 @@ def poll_view(poll: dict, leaves: list[dict], members: list[str] | None = None, 
     counts, by_mode = poll_rules.tally(poll["choices"], votes)
     state = poll["_state"]
     in_office = poll.get("members") if state != "draft" else members
-    view = {"poll_id": poll["poll_id"], "state": "open" if state == "opening" else state,
+    view = {"poll_id": poll["poll_id"], "state": state,
             "question": poll["question"], "choices": poll["choices"], "kind": poll["kind"],
             "meeting_id": poll["meeting_id"], "item_id": poll.get("item_id"), "item_ids": poll.get("item_ids", []),
             "entitled": poll.get("entitled", []), "total_members": poll.get("total_members"),
@@ -299,7 +272,7 @@ def poll_view(poll: dict, leaves: list[dict], members: list[str] | None = None, 
             "tally": counts, "by_mode": by_mode, "voted": len(votes),
             "not_voted": poll_rules.not_voted(in_office or [], votes),
             "outcome": None}
-    if state in ("open", "opening", "closed") and poll.get("rules"):
+    if state in ("open", "closed") and poll.get("rules"):
         outcome = poll.get("outcome") if state == "closed" and poll.get("outcome") else poll_rules.outcome(
             poll, counts, votes)
         view["outcome"] = {**outcome, "final": state == "closed" and bool(poll.get("outcome"))}
@@ -319,8 +292,3 @@ def get_poll(principal: Principal, body_id: str, poll_id: str) -> dict:
         raise NotFound("Không tìm thấy biểu quyết.")
     members = voting_members(bodies.all_members(body_id), clock.today()) if poll["_state"] == "draft" else None
     return poll_view(poll, streams.leaves(body_id, poll_id), members, viewer=principal.user_id)
-
-
-def get_poll_view(body_id: str, poll_id: str) -> dict:
-    poll = _load_poll(body_id, poll_id)
-    return poll_view(poll, streams.leaves(body_id, poll_id))
