@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 
@@ -65,7 +65,6 @@ class Settings:
     sms_sender: str
     notify_max_attempts: int
     xray: bool
-    extra: dict = field(default_factory=dict)
     email_sender: str = "thong-bao@example.gov.vn"
 
     @property

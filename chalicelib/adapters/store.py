@@ -371,7 +371,7 @@ class UnitOfWork:
                 w.item.update(actions=w.actions, condition=w.condition)
             else:
                 w.item.delete(condition=w.condition)
-        except (PutError, UpdateError, Exception) as exc:
+        except Exception as exc:  # PutError, UpdateError, DeleteError alike
             if _is_conditional(exc):
                 raise Cancelled(0, w.label, ["ConditionalCheckFailed"]) from exc
             raise

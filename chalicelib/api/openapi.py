@@ -17,7 +17,6 @@ PROBLEM = {
     },
 }
 PARAM_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
-_QUERY_TYPES = {"int": {"type": "integer", "minimum": 1, "maximum": 200}}
 
 
 def _query_schema(kind) -> dict:
