@@ -430,7 +430,7 @@ def national_scale(counter: CallCounter, body: str) -> dict:
     roster.append({"user_id": "sec", "name": "Văn phòng", "role": "secretariat", "title": "Chuyên viên",
                    "term_start": date(2021, 1, 1)})
     from chalicelib.adapters.dev_ca import DevCA
-    from chalicelib.api.http import Principal
+    from chalicelib.services.context import Principal
     from chalicelib.services import signatures
 
     ca = DevCA.load_or_create(STATE / "dev-ca")

@@ -15,7 +15,8 @@ APP = None
 def register(app) -> None:
     global APP
     settings.get()  # fail at start-up, not on the first request, when the environment is wrong
-    from chalicelib.adapters import aws, logs
+    from chalicelib import logs
+    from chalicelib.adapters import aws
 
     logs.configure()
     aws.enable_tracing()

@@ -82,7 +82,7 @@ class Api:
 
 def certify(body_id: str, user_id: str, alg: str = "ES256") -> str:
     """Issue a development certificate for a member, register it, and return the private key PEM."""
-    from chalicelib.api.http import Principal
+    from chalicelib.services.context import Principal
     from chalicelib.services import signatures
     from tests.conftest import DEV_CA
 

@@ -53,7 +53,7 @@ def government_2019() -> list[dict]:
 def seed(body_id: str = GOVERNMENT_ID, name: str = "Chính phủ nước Cộng hòa xã hội chủ nghĩa Việt Nam",
          rows: list[dict] | None = None, level: str = "central") -> bool:
     """Create the body and its roster unless it exists; True when it was created now."""
-    from chalicelib.api.http import Principal
+    from chalicelib.services.context import Principal
     from chalicelib.adapters import store
     from chalicelib.services import bodies
 
@@ -75,7 +75,7 @@ def certify_demo_members(body_id: str = GOVERNMENT_ID) -> int:
     from pathlib import Path
 
     from chalicelib.adapters.dev_ca import DevCA
-    from chalicelib.api.http import Principal
+    from chalicelib.services.context import Principal
     from chalicelib.services import signatures
 
     state = Path(os.environ.get("LOCAL_STATE_DIR", ".local"))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.api.http import Principal, route
+from chalicelib.api.http import route
 from chalicelib.services import audit_chain, evidence
+from chalicelib.services.context import Principal
 
 bp = Blueprint(__name__)
 

@@ -6,10 +6,11 @@ from typing import Literal
 from chalice import Blueprint
 from pydantic import Field
 
-from chalicelib.api.http import LIST_QUERY, Principal, Schema, route
+from chalicelib.api.http import LIST_QUERY, Schema, route
 from chalicelib.api.schemas import AwareDatetime, Id, IdList, LongText, Text
 from chalicelib.domain.ballot import COMMENT_MAX, MAX_QUESTIONS, MAX_RECIPIENTS, QUESTION_TEXT_MAX
 from chalicelib.services import ballots
+from chalicelib.services.context import Principal
 
 bp = Blueprint(__name__)
 

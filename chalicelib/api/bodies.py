@@ -7,9 +7,10 @@ from typing import Literal
 from chalice import Blueprint
 from pydantic import Field
 
-from chalicelib.api.http import Principal, Schema, route
+from chalicelib.api.http import Schema, route
 from chalicelib.api.schemas import Id, Name
 from chalicelib.services import bodies
+from chalicelib.services.context import Principal
 
 bp = Blueprint(__name__)
 

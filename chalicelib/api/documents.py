@@ -6,9 +6,10 @@ from typing import Annotated
 from chalice import Blueprint
 from pydantic import Field, StringConstraints
 
-from chalicelib.api.http import LIST_QUERY, Principal, Schema, route
+from chalicelib.api.http import LIST_QUERY, Schema, route
 from chalicelib.api.schemas import Text
 from chalicelib.services import documents
+from chalicelib.services.context import Principal
 
 bp = Blueprint(__name__)
 

@@ -3,8 +3,6 @@ and the mapping of domain errors to problem+json. Routes declare their schemas h
 generated from the same declarations, so the document cannot drift from the code."""
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import hashlib
 import json
 import logging
@@ -16,8 +14,9 @@ from typing import Any, Callable
 from chalice import Response
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from chalicelib import settings
-from chalicelib.adapters import identity, logs, store
+from chalicelib import logs, settings
+from chalicelib.services import context
+from chalicelib.services.context import Principal
 from chalicelib.domain.errors import DomainError, NotFound, PayloadTooLarge, ValidationFailed
 
 log = logging.getLogger("ecabinet")
@@ -26,19 +25,11 @@ CONTENT_TYPES = ["application/json", "application/problem+json", "text/plain", "
                  "application/x-www-form-urlencoded", "multipart/form-data", "application/xml", "text/html"]
 PROBLEM_TYPE = "urn:ecabinet:problem:"
 ROUTES: list["RouteSpec"] = []
-_current_idempotency: contextvars.ContextVar = contextvars.ContextVar("idempotency", default=None)
 
 
 class Schema(BaseModel):
     """Request bodies: unknown fields are refused, types are strict enough to catch client mistakes."""
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who the token names; the body's roster decides what they may do."""
-    user_id: str
-    platform_admin: bool
 
 
 @dataclass
@@ -52,35 +43,6 @@ class RouteSpec:
     public: bool
     tag: str
     local_only: bool
-
-
-def current_idempotency() -> store.Idempotency | None:
-    return _current_idempotency.get()
-
-
-def replay_if_seen() -> None:
-    """For commands whose effect is not one DynamoDB transaction: answer a replayed key before acting again."""
-    idem = _current_idempotency.get()
-    stored = store.stored_response(idem) if idem is not None else None
-    if stored is not None:
-        raise store.ReplayedRequest(stored)
-
-
-def remember(status: int, body: dict) -> None:
-    """Store the response of such a command for its Idempotency-Key (one conditional write)."""
-    idem = _current_idempotency.get()
-    if idem is not None:
-        store.UnitOfWork(None, idem.caller, idem).commit(response=(status, body))
-
-
-@contextlib.contextmanager
-def idempotency_suspended():
-    """Inner commits of a command that remembers its own response must not claim the request's key."""
-    token = _current_idempotency.set(None)
-    try:
-        yield
-    finally:
-        _current_idempotency.reset(token)
 
 
 def problem(status: int, code: str, title: str, detail: str, **extra) -> Response:
@@ -159,12 +121,11 @@ _PATH_PARAM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
 
 
 def _principal(request) -> Principal:
-    user_id = identity.authenticate(request.headers.get("authorization"))
-    return Principal(user_id, user_id in settings.get().platform_admins)
+    return context.authenticate(request.headers.get("authorization"))
 
 
 def _require_on_roster(principal: Principal, body_id: str) -> None:
-    from chalicelib.services import bodies  # services import this module
+    from chalicelib.services import bodies
 
     bodies.place(principal, body_id)
 
@@ -234,18 +195,16 @@ def dispatch(bp, fn, method, body_model, query_spec, status, public, local_only,
             if len(key) > 200 or not key.isprintable():
                 raise ValidationFailed("Idempotency-Key không hợp lệ (tối đa 200 ký tự in được).")
             fingerprint = hashlib.sha256(f"{method} {request.path} ".encode() + raw).hexdigest()
-            token = _current_idempotency.set(store.Idempotency(principal.user_id, key, fingerprint))
+            token = context.bind_idempotency(principal.user_id, key, fingerprint)
         result = fn(principal, *params.values(), **kwargs) if not public else fn(*params.values(), **kwargs)
         code, payload = result if isinstance(result, tuple) else (status, result)
         return _json_response(code, payload, request, method)
-    except store.ReplayedRequest as replay:
+    except context.ReplayedRequest as replay:
         return _replay(replay.stored, request, method)
     except DomainError as exc:
-        idem = _current_idempotency.get()
-        if idem is not None:
-            stored = store.stored_response(idem)
-            if stored is not None:
-                return _replay(stored, request, method)
+        stored = context.stored_response()
+        if stored is not None:
+            return _replay(stored, request, method)
         log.info("%s %s answered %s %s: %s", method, request.path, exc.status, exc.code, exc.detail)
         return _from_error(exc)
     except Exception:  # a defect, never bad input: log it whole, show nothing of it
@@ -254,11 +213,11 @@ def dispatch(bp, fn, method, body_model, query_spec, status, public, local_only,
     finally:
         logs.unbind(log_token)
         if token is not None:
-            _current_idempotency.reset(token)
+            context.unbind_idempotency(token)
 
 
 def _replay(stored: dict, request, method: str) -> Response:
-    idem = _current_idempotency.get()
+    idem = context.current_idempotency()
     if idem is not None and stored.get("fingerprint") not in (None, idem.fingerprint):
         return problem(409, "conflict", "Xung đột trạng thái",
                        "Idempotency-Key này đã được dùng cho một yêu cầu khác.")

@@ -7,9 +7,10 @@ from typing import Annotated, Literal
 from chalice import Blueprint
 from pydantic import Field, StringConstraints
 
-from chalicelib.api.http import LIST_QUERY, Principal, Schema, page, route
+from chalicelib.api.http import LIST_QUERY, Schema, route
 from chalicelib.api.schemas import AwareDatetime, Id, IdList, LongText, Measure, Name, Text
-from chalicelib.services import meetings, polls, reports
+from chalicelib.services import attendance, meetings, minutes, polls, reports, speakers
+from chalicelib.services.context import Principal, page
 
 bp = Blueprint(__name__)
 
@@ -115,37 +116,37 @@ def end_item(principal: Principal, body_id: str, meeting_id: str, item_id: str):
 
 @route(bp, M + "/attendance/{user}", "PUT", body=Attendance, summary="Check in: in the room, remote or absent")
 def put_attendance(principal: Principal, body_id: str, meeting_id: str, user_id: str, body: Attendance):
-    return meetings.put_attendance(principal, body_id, meeting_id, user_id, body.mode)
+    return attendance.put_attendance(principal, body_id, meeting_id, user_id, body.mode)
 
 
 @route(bp, ITEM + "/position", "PUT", body=Position, summary="A member's position on an item before it is discussed")
 def put_position(principal: Principal, body_id: str, meeting_id: str, item_id: str, body: Position):
-    return meetings.put_position(principal, body_id, meeting_id, item_id, body.position, body.text)
+    return attendance.put_position(principal, body_id, meeting_id, item_id, body.position, body.text)
 
 
 @route(bp, ITEM + "/speakers", "POST", status=201, summary="Ask for the floor")
 def ask_floor(principal: Principal, body_id: str, meeting_id: str, item_id: str):
-    return 201, meetings.ask_floor(principal, body_id, meeting_id, item_id)
+    return 201, speakers.ask_floor(principal, body_id, meeting_id, item_id)
 
 
 @route(bp, ITEM + "/speakers", summary="The ordered list of speakers")
 def list_speakers(principal: Principal, body_id: str, meeting_id: str, item_id: str):
-    return meetings.list_speakers(principal, body_id, meeting_id, item_id)
+    return speakers.list_speakers(principal, body_id, meeting_id, item_id)
 
 
 @route(bp, ITEM + "/speakers/{user}", "PUT", body=SpeakerState, summary="Grant or close the floor (chair or secretariat)")
 def set_speaker(principal: Principal, body_id: str, meeting_id: str, item_id: str, user_id: str, body: SpeakerState):
-    return meetings.set_speaker(principal, body_id, meeting_id, item_id, user_id, body.state)
+    return speakers.set_speaker(principal, body_id, meeting_id, item_id, user_id, body.state)
 
 
 @route(bp, ITEM + "/comments", "POST", body=Comment, status=201, summary="Comment on a place in the draft")
 def add_comment(principal: Principal, body_id: str, meeting_id: str, item_id: str, body: Comment):
-    return 201, meetings.add_comment(principal, body_id, meeting_id, item_id, body.anchor, body.text)
+    return 201, speakers.add_comment(principal, body_id, meeting_id, item_id, body.anchor, body.text)
 
 
 @route(bp, ITEM + "/comments", query=LIST_QUERY, summary="Comments on the item's draft")
 def list_comments(principal: Principal, body_id: str, meeting_id: str, item_id: str, query: dict):
-    return page(*meetings.list_comments(principal, body_id, meeting_id, item_id, query["limit"], query["cursor"]))
+    return page(*speakers.list_comments(principal, body_id, meeting_id, item_id, query["limit"], query["cursor"]))
 
 
 @route(bp, ITEM + "/polls", "POST", body=PollCreate, status=201, summary="Create a poll on an item (chair or secretariat)")
@@ -159,8 +160,8 @@ def consent_block(principal: Principal, body_id: str, meeting_id: str):
 
 
 @route(bp, M + "/minutes", "POST", status=201, summary="Generate the minutes of an ended meeting (secretariat)")
-def minutes(principal: Principal, body_id: str, meeting_id: str):
-    return 201, meetings.generate_minutes(principal, body_id, meeting_id)
+def generate_minutes(principal: Principal, body_id: str, meeting_id: str):
+    return 201, minutes.generate_minutes(principal, body_id, meeting_id)
 
 
 @route(bp, "/v1/bodies/{body}/reports/meetings",

@@ -6,10 +6,9 @@ import re
 from chalice import Blueprint
 
 from chalicelib import wiring
-from chalicelib.adapters import local_events
-from chalicelib.api.http import remember, replay_if_seen, route
+from chalicelib.api.http import route
 from chalicelib.domain.errors import ValidationFailed
-from chalicelib.services import notifications
+from chalicelib.services import local_stage, notifications
 
 bp = Blueprint(__name__)
 
@@ -25,10 +24,7 @@ def _id(value: str) -> str:
 @route(bp, "/v1/dev/tick", "POST", local_only=True,
        summary="Run every scheduled function once and drain every queue (stage local only)")
 def tick(principal):
-    replay_if_seen()
-    view = {"ran": local_events.tick(wiring.APP)}
-    remember(200, view)
-    return view
+    return local_stage.tick(wiring.APP)
 
 
 @route(bp, "/v1/dev/outbox", query={"to": (_id, None), "body": (_id, None)}, local_only=True,

@@ -6,8 +6,9 @@ from typing import Annotated
 from chalice import Blueprint
 from pydantic import StringConstraints
 
-from chalicelib.api.http import Principal, Schema, route
+from chalicelib.api.http import Schema, route
 from chalicelib.services import polls
+from chalicelib.services.context import Principal
 
 bp = Blueprint(__name__)
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 from chalice import Blueprint
 from pydantic import Field, model_validator
 
-from chalicelib.api.http import LIST_QUERY, Principal, Schema, route
+from chalicelib.api.http import LIST_QUERY, Schema, route
 from chalicelib.api.schemas import Id, IdList, Text
 from chalicelib.services import resolutions
+from chalicelib.services.context import Principal
 
 bp = Blueprint(__name__)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib import __version__
-from chalicelib.adapters import identity
 from chalicelib.api import openapi
 from chalicelib.api.http import Schema, route
 from chalicelib.api.schemas import Id
+from chalicelib.services import context
 
 bp = Blueprint(__name__)
 
@@ -29,4 +29,4 @@ class DevTokenRequest(Schema):
 @route(bp, "/v1/dev/token", "POST", body=DevTokenRequest, public=True, local_only=True,
        summary="A development token for any user (stage local only)")
 def dev_token(body: DevTokenRequest):
-    return {"token": identity.issue_dev_token(body.user_id), "user_id": body.user_id}
+    return {"token": context.issue_dev_token(body.user_id), "user_id": body.user_id}

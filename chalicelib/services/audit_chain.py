@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from chalicelib.adapters import store
-from chalicelib.api.http import Principal
+from chalicelib.services.context import Principal
 from chalicelib.domain import audit
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.services import bodies

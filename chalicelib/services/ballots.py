@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from chalicelib.adapters import store
 from chalicelib.adapters.store import Item, UnitOfWork, data_of, make
-from chalicelib.api.http import Principal, current_idempotency
+from chalicelib.services.context import Principal, current_idempotency
 from chalicelib.domain import ballot, clock
 from chalicelib.domain.errors import AlreadyDone, Conflict, Forbidden, NotFound, ValidationFailed, WrongState
 from chalicelib.domain.ids import new_id

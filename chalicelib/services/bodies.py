@@ -5,7 +5,7 @@ from datetime import date
 
 from chalicelib.adapters import store
 from chalicelib.adapters.store import Item, UnitOfWork, data_of, make
-from chalicelib.api.http import Principal, current_idempotency
+from chalicelib.services.context import Principal, current_idempotency
 from chalicelib.domain import clock
 from chalicelib.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from chalicelib.domain.roster import Caller, Member, Term, place_caller, roster_on
@@ -22,6 +22,11 @@ def body_key(body_id: str) -> tuple[str, str]:
 
 def member_key(body_id: str, user_id: str) -> tuple[str, str]:
     return f"BODY#{body_id}", f"MEMBER#{user_id}"
+
+
+def membership_key(user_id: str, body_id: str) -> tuple[str, str]:
+    """The user's side of a roster entry: which bodies name this user (one query per user, no scan)."""
+    return f"USER#{user_id}", f"MEMBER#{body_id}"
 
 
 def uow(body_id: str, caller) -> UnitOfWork:
@@ -135,6 +140,8 @@ def put_member(principal: Principal, body_id: str, user_id: str, fields: dict) -
     condition = Item.pk.does_not_exist() if existing_item is None else (Item.version == existing_item.version)
     work.save(make(*member_key(body_id, user_id), "member", data, version=(existing_item.version + 1) if existing_item else 1),
               condition, label="member")
+    work.save(make(*membership_key(user_id, body_id), "membership",
+                   {"body_id": body_id, "user_id": user_id, "terms": data["terms"]}), label="membership")
     work.record("member.put", user_id, {k: v for k, v in member.to_dict().items()})
     view = member_view(member)
     work.commit(response=(200, view), conflicts={"member": member_changed()})
@@ -144,6 +151,18 @@ def put_member(principal: Principal, body_id: str, user_id: str, fields: dict) -
 def all_members(body_id: str) -> list[Member]:
     items, _ = store.query(f"BODY#{body_id}", "MEMBER#")
     return [member_from(i) for i in items]
+
+
+def bodies_of(user_id: str, day: date | None = None) -> list[str]:
+    """The bodies on whose roster the user is in office on `day` (today by default)."""
+    on = day or clock.today()
+    items, _ = store.query(f"USER#{user_id}", "MEMBER#")
+    out = []
+    for item in items:
+        d = store.plain(item.data)
+        if any(Term.from_dict(t).covers(on) for t in d.get("terms", [])):
+            out.append(d["body_id"])
+    return out
 
 
 def roster(principal: Principal, body_id: str, on: date | None) -> dict:

@@ -12,7 +12,7 @@ from chalicelib import settings
 from chalicelib.adapters import documents_s3 as bucket
 from chalicelib.adapters import store
 from chalicelib.adapters.store import Item, UnitOfWork, data_of, make
-from chalicelib.api.http import Principal, page
+from chalicelib.services.context import Principal, page
 from chalicelib.domain import clock
 from chalicelib.domain.errors import ClassifiedRefused, Conflict, NotFound, ValidationFailed, WrongState
 from chalicelib.domain.ids import new_id

@@ -24,7 +24,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
 from chalicelib.adapters import store
-from chalicelib.api.http import Principal
+from chalicelib.services.context import Principal
 from chalicelib.domain import clock
 from chalicelib.domain.errors import Conflict, NotFound, WrongState
 from chalicelib.domain.roster import roster_on

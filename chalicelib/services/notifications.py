@@ -49,7 +49,7 @@ def enqueue(kind: str, body_id: str, recipients: list[str], data: dict, event_id
 
     message = {"event_id": event_id, "kind": kind, "body_id": body_id, "recipients": sorted(set(recipients)),
                "data": data}
-    aws.client("sqs").send_message(QueueUrl=notify._queue_url(),
+    aws.client("sqs").send_message(QueueUrl=notify.queue_url(),
                                    MessageBody=json.dumps(message, ensure_ascii=False, default=str))
     return event_id
 

@@ -20,7 +20,7 @@ def emit(kind: str, body_id: str, recipients: list[str], data: dict, event_id: s
                "data": data}
     try:
         sqs = aws.client("sqs")
-        url = _queue_url()
+        url = queue_url()
         sqs.send_message(QueueUrl=url, MessageBody=json.dumps(message, ensure_ascii=False, default=str))
     except Exception:  # the change is committed; a lost notice is caught up by the sweep's reminders
         log.exception("could not queue notification %s", event_id)
@@ -30,7 +30,7 @@ def emit(kind: str, body_id: str, recipients: list[str], data: dict, event_id: s
 _url_cache: dict = {}
 
 
-def _queue_url() -> str:
+def queue_url() -> str:
     name = settings.get().notifications_queue
     if name not in _url_cache:
         _url_cache[name] = aws.client("sqs").get_queue_url(QueueName=name)["QueueUrl"]

@@ -6,15 +6,14 @@ import logging
 
 from chalicelib.adapters import store
 from chalicelib.adapters.store import Item, data_of, make
-from chalicelib.api.http import Principal
+from chalicelib.services.context import Principal
 from chalicelib.domain import clock
 from chalicelib.domain import meeting as meeting_rules
 from chalicelib.domain import poll as poll_rules
 from chalicelib.domain.errors import AlreadyDone, Conflict, Forbidden, NotFound, ValidationFailed, WrongState
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.roster import VOTING_ROLES, voting_members
-from chalicelib.services import bodies, notify, signatures, streams
-from chalicelib.services import meetings as meeting_service
+from chalicelib.services import bodies, notify, room as meeting_room, signatures, streams
 
 log = logging.getLogger("ecabinet.polls")
 
@@ -34,10 +33,10 @@ def _load_poll(body_id: str, poll_id: str) -> dict:
 
 def create_poll(principal: Principal, body_id: str, meeting_id: str, item_id: str, question: str,
                 choices: list[str] | None) -> dict:
-    caller, meeting, found = meeting_service._place_with(
-        principal, body_id, meeting_id, [meeting_service.item_key(body_id, meeting_id, item_id)])
+    caller, meeting, found = meeting_room.place_with(
+        principal, body_id, meeting_id, [meeting_room.item_key(body_id, meeting_id, item_id)])
     caller.require("chair", "secretariat", action="tạo biểu quyết")
-    item = meeting_service._item_of(found, body_id, meeting_id, item_id)
+    item = meeting_room.item_of(found, body_id, meeting_id, item_id)
     meeting_rules.require_open(meeting["_state"], "tạo biểu quyết")
     if item.get("decided_by"):
         raise Conflict("Nội dung này đã được quyết định bằng một biểu quyết khác.", poll_id=item["decided_by"])
@@ -47,7 +46,7 @@ def create_poll(principal: Principal, body_id: str, meeting_id: str, item_id: st
 
 def create_consent_block(principal: Principal, body_id: str, meeting_id: str) -> dict:
     """One poll adopting, without debate, every item no member objected to or commented on."""
-    caller, room = meeting_service.load_room(principal, body_id, meeting_id)
+    caller, room = meeting_room.load_room(principal, body_id, meeting_id)
     caller.require("chair", action="đề xuất thông qua nhóm nội dung không có ý kiến khác")
     meeting_rules.require_open(room.meeting["_state"], "tạo biểu quyết thông qua nhóm nội dung")
     block = meeting_rules.consent_block(room.agenda(), room.items, room.position_marks())
@@ -74,12 +73,12 @@ def _create(caller, body_id: str, meeting: dict, question: str, choices: list[st
     ref = {"poll_id": poll_id, "kind": kind, "item_id": data["item_id"], "item_ids": item_ids, "question": question}
     work = bodies.uow(body_id, caller)
     work.create(make(*poll_key(body_id, poll_id), "poll", data, state="draft", version=1), "poll")
-    work.create(make(*meeting_service.poll_ref_key(body_id, meeting_id, poll_id), "poll_ref", ref, state="draft"),
+    work.create(make(*meeting_room.poll_ref_key(body_id, meeting_id, poll_id), "poll_ref", ref, state="draft"),
                 "poll_ref")
-    meeting_service._meeting_open_check(work, body_id, meeting_id)
+    meeting_room.meeting_open_check(work, body_id, meeting_id)
     work.record("poll.created", poll_id, {k: v for k, v in data.items() if k not in ("entitled", "created_at")})
     view = poll_view({**data, "_state": "draft"}, [], members=[])
-    return meeting_service._commit(work, view, 201, "tạo biểu quyết")
+    return meeting_room.commit(work, view, 201, "tạo biểu quyết")
 
 
 # ---- open ----------------------------------------------------------------------------------------------------
@@ -90,15 +89,15 @@ def open_poll(principal: Principal, body_id: str, poll_id: str) -> dict:
     poll = _load_poll(body_id, poll_id)
     poll_rules.require_state(poll["_state"], "draft", "mở biểu quyết")
     meeting_id = poll["meeting_id"]
-    found = store.batch_get([bodies.body_key(body_id), meeting_service.meeting_key(body_id, meeting_id)])
+    found = store.batch_get([bodies.body_key(body_id), meeting_room.meeting_key(body_id, meeting_id)])
     body = data_of(found[bodies.body_key(body_id)])
-    meeting = data_of(found.get(meeting_service.meeting_key(body_id, meeting_id)))
+    meeting = data_of(found.get(meeting_room.meeting_key(body_id, meeting_id)))
     meeting_rules.require_open(meeting["_state"], "mở biểu quyết")
     rules = bodies.rules_of(body)
     members = bodies.all_members(body_id)
     today = clock.today()
     voting = voting_members(members, today)
-    rows, _ = store.query(meeting_service.room_pk(body_id, meeting_id), "ATT#")
+    rows, _ = store.query(meeting_room.room_pk(body_id, meeting_id), "ATT#")
     attendance = {store.plain(r.data)["user_id"]: store.plain(r.data)["mode"] for r in rows}
     quorum = meeting_rules.quorum_of(rules, voting, attendance)
     if not quorum["met"]:
@@ -123,9 +122,9 @@ def open_poll(principal: Principal, body_id: str, poll_id: str) -> dict:
                          Item.data["anchor"].set(records[-1]["hash"]), Item.data["open_seq"].set(records[-1]["seq"])]
         + [Item.data[k].set(v) for k, v in frozen.items() if k not in ("poll_id", "question", "choices")],
         Item.state == "draft", label="poll")
-    work.update(Item(*meeting_service.poll_ref_key(body_id, meeting_id, poll_id)), [Item.state.set("open")],
+    work.update(Item(*meeting_room.poll_ref_key(body_id, meeting_id, poll_id)), [Item.state.set("open")],
                 label="poll_ref")
-    meeting_service._meeting_open_check(work, body_id, meeting_id)
+    meeting_room.meeting_open_check(work, body_id, meeting_id)
     work.record("poll.opened", poll_id, frozen)
     view = poll_view({**poll, **frozen, "_state": "open"}, [], members=voting)
     work.commit(response=(200, view), conflicts={
@@ -234,7 +233,7 @@ def close_poll(principal: Principal, body_id: str, poll_id: str) -> dict:
                          Item.data["not_voted"].set(missing), Item.data["close_seq"].set(records[-1]["seq"]),
                          Item.data["close_hash"].set(records[-1]["hash"]), Item.version.add(1)],
         (Item.state == "closed") & Item.data["outcome"].does_not_exist(), label="poll")
-    ref_key = meeting_service.poll_ref_key(body_id, poll["meeting_id"], poll_id)
+    ref_key = meeting_room.poll_ref_key(body_id, poll["meeting_id"], poll_id)
     work.update(Item(*ref_key), [Item.state.set("closed"), Item.data["tally"].set(counts),
                                  Item.data["by_mode"].set(by_mode), Item.data["outcome"].set(outcome),
                                  Item.data["stats"].set(stats), Item.data["opened_at"].set(poll["opened_at"]),
@@ -245,7 +244,7 @@ def close_poll(principal: Principal, body_id: str, poll_id: str) -> dict:
             actions = [Item.data["decided_by"].set(poll_id), Item.data["passed"].set(outcome["passed"])]
             if poll["kind"] == "consent_block":
                 actions += [Item.data["adopted_in_consent_block"].set(True), Item.state.set("done")]
-            work.update(Item(*meeting_service.item_key(body_id, poll["meeting_id"], item_id)), actions, label="item")
+            work.update(Item(*meeting_room.item_key(body_id, poll["meeting_id"], item_id)), actions, label="item")
     work.record("poll.closed", poll_id, {"seal": seal, "tally": counts, "by_mode": by_mode, "outcome": outcome,
                                          "not_voted": missing, "closed_at": poll.get("closed_at")})
     closed = {**poll, "tally": counts, "by_mode": by_mode, "outcome": outcome, "seal": seal, "not_voted": missing}

@@ -6,12 +6,11 @@ from datetime import date
 
 from chalicelib.adapters import store
 from chalicelib.adapters.store import Item, data_of, make
-from chalicelib.api.http import Principal
+from chalicelib.services.context import Principal
 from chalicelib.domain import clock
 from chalicelib.domain import meeting as meeting_rules
 from chalicelib.domain.errors import Conflict, ValidationFailed
-from chalicelib.services import bodies
-from chalicelib.services import meetings as meeting_service
+from chalicelib.services import bodies, room as meeting_room
 
 # What a baseline may hold: the metric it is compared with, and whether lower is better.
 BASELINE_METRICS = {
@@ -62,12 +61,12 @@ def meeting_report(principal: Principal, body_id: str, start: date | None, end: 
     if start is not None and start > end:
         raise ValidationFailed("Ngày bắt đầu (from) phải trước ngày kết thúc (to).")
     # The calendar partition is keyed by the meeting's start time, so the range is one query.
-    days, _ = store.query(meeting_service.calendar_pk(body_id), start=(start.isoformat() if start else "0"),
+    days, _ = store.query(meeting_room.calendar_pk(body_id), start=(start.isoformat() if start else "0"),
                           end=end.isoformat() + "\uffff")
     ids = [store.plain(d.data)["meeting_id"] for d in days]
     found = {}
     for i in range(0, len(ids), 100):
-        found.update(store.batch_get([meeting_service.meeting_key(body_id, m) for m in ids[i:i + 100]]))
+        found.update(store.batch_get([meeting_room.meeting_key(body_id, m) for m in ids[i:i + 100]]))
     members = bodies.all_members(body_id)
     body = bodies.load_body(body_id)
     meeting_minutes, item_minutes, waits = [], [], []
@@ -76,19 +75,19 @@ def meeting_report(principal: Principal, body_id: str, start: date | None, end: 
     entitled = voted = polls_closed = 0
     rows = []
     for meeting_id in ids:
-        meeting = data_of(found.get(meeting_service.meeting_key(body_id, meeting_id)))
+        meeting = data_of(found.get(meeting_room.meeting_key(body_id, meeting_id)))
         if meeting is None:
             continue
-        children, _ = store.query(meeting_service.room_pk(body_id, meeting_id))
-        room = meeting_service._fill(meeting_service.Room(body, meeting, members), children)
-        seconds = meeting_service._seconds(meeting)
+        children, _ = store.query(meeting_room.room_pk(body_id, meeting_id))
+        room = meeting_room.fill(meeting_room.Room(body, meeting, members), children)
+        seconds = meeting_room.duration_of(meeting)
         if seconds is not None:
             meeting_minutes.append(seconds / 60)
         for item_id in room.agenda():
             item = room.items[item_id]
             items_total += 1
             items_consent += 1 if item.get("adopted_in_consent_block") else 0
-            s = meeting_service._seconds(item)
+            s = meeting_room.duration_of(item)
             if s is not None:
                 item_minutes.append(s / 60)
         counts = meeting_rules.attendance_counts(room.voting, room.modes)
@@ -101,7 +100,7 @@ def meeting_report(principal: Principal, body_id: str, start: date | None, end: 
                 entitled += stats["entitled"]
                 voted += stats["voted"]
                 waits += stats["seconds_to_vote"]
-        rows.append({**meeting_service.meeting_summary(meeting), "attendance": counts,
+        rows.append({**meeting_room.meeting_summary(meeting), "attendance": counts,
                      "consent_items": sum(1 for i in room.agenda() if room.items[i].get("adopted_in_consent_block"))})
     present = attendance["in_room"] + attendance["remote"]
     actual = {

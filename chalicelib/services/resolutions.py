@@ -9,14 +9,13 @@ from typing import Callable
 
 from chalicelib.adapters import store
 from chalicelib.adapters.store import Item, make
-from chalicelib.api.http import Principal
+from chalicelib.services.context import Principal
 from chalicelib.domain import clock, ids
 from chalicelib.domain import resolution as domain
 from chalicelib.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState
 from chalicelib.domain.roster import VOTING_ROLES, voting_members
-from chalicelib.services import bodies, documents, notify, signatures
+from chalicelib.services import bodies, documents, notify, room as meeting_room, signatures
 from chalicelib.services import evidence as evidence_builder
-from chalicelib.services import meetings as meeting_service
 
 # The service's clock: a test replaces it to sign just before and just after midnight on 31 December.
 now: Callable[[], datetime] = clock.now
@@ -132,9 +131,9 @@ def _drafting_agencies(body_id: str, source: dict) -> list[str]:
     item_ids = source.get("item_ids") or ([source["item_id"]] if source.get("item_id") else [])
     if not meeting_id or not item_ids:
         return []
-    found = store.batch_get([meeting_service.item_key(body_id, meeting_id, i) for i in item_ids])
+    found = store.batch_get([meeting_room.item_key(body_id, meeting_id, i) for i in item_ids])
     agencies = [store.plain(found[k].data).get("drafting_agency") for k in
-                (meeting_service.item_key(body_id, meeting_id, i) for i in item_ids) if k in found]
+                (meeting_room.item_key(body_id, meeting_id, i) for i in item_ids) if k in found]
     return list(dict.fromkeys(a for a in agencies if a))
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from chalicelib import settings
 from chalicelib.adapters import store
 from chalicelib.adapters.store import Item, make
-from chalicelib.api.http import Principal
+from chalicelib.services.context import Principal
 from chalicelib.domain import clock, signing
 from chalicelib.domain.errors import NotFound, ValidationFailed
 from chalicelib.services import bodies

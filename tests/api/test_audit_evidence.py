@@ -394,7 +394,7 @@ def test_a_closed_ballots_package_verifies_offline_and_refuses_a_changed_answer(
 def test_enrolments_at_the_same_moment_all_succeed_and_the_last_is_current(api, body):
     from concurrent.futures import ThreadPoolExecutor
 
-    from chalicelib.api.http import Principal
+    from chalicelib.services.context import Principal
     from tests.conftest import DEV_CA
 
     pems = [DEV_CA.issue("m3")[1] for _ in range(8)]

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from chalicelib.adapters import store
-from chalicelib.api.http import Principal
+from chalicelib.services.context import Principal
 from chalicelib.domain.errors import DomainError
 from chalicelib.services import polls
 from tests.support import certify, sign

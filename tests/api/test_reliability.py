@@ -14,7 +14,8 @@ import requests
 
 from chalicelib import settings, wiring
 from chalicelib.adapters import aws, local_events, store
-from chalicelib.api.http import ROUTES, Principal
+from chalicelib.api.http import ROUTES
+from chalicelib.services.context import Principal
 from chalicelib.domain import audit, clock
 from chalicelib.domain.errors import DomainError
 from chalicelib.services import notifications, polls, streams

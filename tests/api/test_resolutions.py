@@ -14,10 +14,9 @@ from chalicelib import wiring
 from chalicelib.adapters import local_events, store
 from chalicelib.adapters.store import Item, make
 from chalicelib.api import http
-from chalicelib.api.http import Principal
+from chalicelib.services.context import Principal
 from chalicelib.domain import clock
-from chalicelib.services import documents
-from chalicelib.services import meetings as meeting_service
+from chalicelib.services import documents, room as meeting_room
 from chalicelib.services import notifications
 from chalicelib.services import resolutions as service
 from tests.support import SMALL_ROSTER, certify, sign
@@ -106,7 +105,7 @@ def closed_poll(body: str, passed: bool = True, state: str = "closed", drafting_
                         "kind": "item", "question": "Thông qua dự thảo?", "choices": ["yes", "no", "abstain"],
                         "outcome": outcome, "tally": {"yes": yes, "no": 5 - yes, "abstain": 0}},
                        state=state))
-    store.put_new(make(*meeting_service.item_key(body, meeting_id, item_id), "meeting_item",
+    store.put_new(make(*meeting_room.item_key(body, meeting_id, item_id), "meeting_item",
                        {"item_id": item_id, "meeting_id": meeting_id, "title": "Dự thảo",
                         "drafting_agency": drafting_agency}, state="done"))
     return poll_id

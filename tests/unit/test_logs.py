@@ -2,7 +2,7 @@
 import json
 import logging
 
-from chalicelib.adapters import logs
+from chalicelib import logs
 
 
 def test_log_lines_carry_request_and_body_and_hide_personal_data():
