@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import idle  # noqa: E402
 from tools import live, standin  # noqa: E402
 
 OUT = ROOT / "build" / "bench"
@@ -246,6 +247,7 @@ def main() -> int:
         live.stop(api_process, moto)
     results["cold_import"] = cold_import(env)
     results["package"] = package_size()
+    results["idle"] = idle.idle_cpu()
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
     print(table(results))
@@ -572,6 +574,10 @@ def table(r: dict) -> str:
     p = r["package"]
     lines.append(f"package: {p['zip_mb']:.1f} MB zipped, {p['unzipped_mb']:.1f} MB unzipped ({p['stage']})" if "zip_mb" in p
                  else f"package: {p['note']}")
+    i = r.get("idle", {})
+    lines.append(f"idle `make run`: {100 * i['idle_core_share']:.1f} % of a core over {i['window_s']:.0f} s (goal < 3 %; a "
+                 f"busy loop got {100 * i['busy_loop_core_share']:.0f} % in the same run)" if "idle_core_share" in i
+                 else f"idle `make run`: {i.get('note', 'not measured')}")
     s = r["scale"]
     lines += [f"national scale ({s['bodies_simulated']} bodies x 30 members at once, standing for {s['national_bodies']}): "
               f"busiest partition key ({s['busiest_key']}) took at most {s['busiest_key_writes_per_s']} writes in one second "

@@ -15,7 +15,7 @@ sys.path.insert(0, str(ROOT))
 
 from tools import live, standin  # noqa: E402
 
-STATE = ROOT / ".local"
+STATE = Path(os.environ.get("ECABINET_LOCAL_DIR") or ROOT / ".local")  # where `make run` keeps its data
 SNAPSHOT = STATE / "snapshot.json"
 
 
@@ -57,9 +57,15 @@ def main() -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
 
+    from tools import standin_patches
+
     def save_periodically():
+        saved = standin_patches.generation()
         while not stop.wait(15):
+            if standin_patches.generation() == saved:
+                continue  # nothing written since the last save: an idle stack does no work
             try:
+                saved = standin_patches.generation()
                 standin.snapshot(endpoint, outputs, SNAPSHOT)
             except Exception as exc:  # keep serving; the next save may succeed
                 print(f"snapshot failed: {exc}", file=sys.stderr)

@@ -13,6 +13,30 @@ import threading
 
 _lock = threading.RLock()
 _applied = False
+_generation = 0  # moves on every write to the table or the bucket: `make run` saves its snapshot only then
+
+WRITES = {"dynamodb": ("put_item", "update_item", "delete_item", "batch_write_item"),
+          "s3": ("put_object", "delete_object", "copy_object", "delete_objects")}
+
+
+def generation() -> int:
+    """How many writes the stand-in has taken (a change detector, not a count anyone relies on)."""
+    return _generation
+
+
+def _count_writes(backend, names) -> None:
+    for name in names:
+        original = getattr(backend, name, None)
+        if original is None:
+            continue
+
+        def counted(self, *args, __original=original, **kwargs):
+            global _generation
+            _generation += 1
+            return __original(self, *args, **kwargs)
+
+        functools.update_wrapper(counted, original)
+        setattr(backend, name, counted)
 
 LOCKED = ("put_item", "get_item", "update_item", "delete_item", "query", "scan", "batch_get_item",
           "batch_write_item", "create_table", "delete_table", "update_table")
@@ -99,4 +123,8 @@ def apply() -> None:
 
     _ = ConditionalCheckFailed
     backend.transact_write_items = transact_write_items
+    from moto.s3 import models as s3_models
+
+    _count_writes(backend, WRITES["dynamodb"])
+    _count_writes(s3_models.S3Backend, WRITES["s3"])
     _applied = True

@@ -57,16 +57,33 @@ def run_scheduled(app, name: str) -> object:
     return app.handler_map[name](event, _Context(name, event["id"]))
 
 
-def drain_once(app, name: str, queue: str, batch_size: int, wait: int = 0) -> int:
+_queue_refs: dict[str, tuple[str, str]] = {}
+
+
+def queue_ref(queue: str) -> tuple[str, str]:
+    """(url, arn) of a queue, asked once per process."""
+    if queue not in _queue_refs:
+        sqs = aws.client("sqs")
+        url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        _queue_refs[queue] = (url, arn)
+    return _queue_refs[queue]
+
+
+def drain_once(app, name: str, queue: str, batch_size: int, wait: int = 0, cancelled=None) -> int:
     """Deliver one batch; delete what succeeded, make failed messages visible again at once. Returns how many
-    messages were received."""
+    messages were received. `wait` > 0 long-polls (an idle queue costs one request per `wait` seconds); a batch
+    received after `cancelled` was set is handed back to the queue untouched."""
     sqs = aws.client("sqs")
-    url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+    url, arn = queue_ref(queue)
     got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=min(batch_size, 10), WaitTimeSeconds=wait,
                               AttributeNames=["All"], MessageAttributeNames=["All"]).get("Messages", [])
     if not got:
         return 0
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    if cancelled is not None and cancelled.is_set():
+        for message in got:
+            sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+        return 0
     records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
                 "attributes": m.get("Attributes", {}), "messageAttributes": m.get("MessageAttributes", {}),
                 "md5OfBody": m.get("MD5OfBody", ""), "eventSource": "aws:sqs", "eventSourceARN": arn,
@@ -85,44 +102,86 @@ def drain_once(app, name: str, queue: str, batch_size: int, wait: int = 0) -> in
     return len(got)
 
 
-def drain(app, max_batches: int = 200) -> dict:
-    """Feed every queue to its consumer until the queues are empty (failed messages are retried until the
-    queue's redrive policy moves them to the dead-letter queue)."""
-    counts = {}
-    for name, queue, batch in queues(app):
-        total = 0
-        for _ in range(max_batches):
-            n = drain_once(app, name, queue, batch)
-            if not n:
-                break
-            total += n
-        counts[name] = total
-    return counts
+def in_queue(queue: str) -> int:
+    """Messages waiting in a queue or being handled by a consumer somewhere (received, not yet deleted)."""
+    url, _ = queue_ref(queue)
+    attrs = aws.client("sqs").get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+                                      "ApproximateNumberOfMessagesDelayed"])["Attributes"]
+    return sum(int(v) for v in attrs.values())
 
 
-def tick(app) -> list[str]:
+def visible_in_queue(queue: str) -> int:
+    """Messages waiting in a queue that no consumer holds."""
+    url, _ = queue_ref(queue)
+    attrs = aws.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+    return int(attrs["Attributes"]["ApproximateNumberOfMessages"])
+
+
+def drain(app, max_batches: int = 200, settle_seconds: float = 15.0) -> dict:
+    """Feed every queue to its consumer until every queue is empty, what the consumers enqueue themselves
+    included, and no message is still being handled elsewhere (the event pump of `make run` consumes the same
+    queues). Failed messages are retried until the queue's redrive policy moves them to the dead-letter queue.
+    Bounded: at most `max_batches` batches per queue and `settle_seconds` of waiting for others' messages.
+    Returns how many messages each consumer handled here."""
+    counts = {name: 0 for name, _, _ in queues(app)}
+    deadline = time.monotonic() + settle_seconds
+    while True:
+        moved = 0
+        for name, queue, batch in queues(app):
+            while counts[name] < max_batches * batch:
+                n = drain_once(app, name, queue, batch)
+                if not n:
+                    break
+                counts[name] += n
+                moved += n
+        if moved:
+            continue  # a consumer may have queued more for another consumer: another round
+        busy = [queue for _, queue, _ in queues(app) if in_queue(queue)]
+        if not busy or time.monotonic() >= deadline:
+            if busy:
+                log.warning("drain stopped with messages still in flight on %s", ", ".join(busy))
+            return counts
+        # Someone else holds messages: wait (long-polling) for them to finish or come back.
+        for name, queue, batch in queues(app):
+            if queue in busy:
+                counts[name] += drain_once(app, name, queue, batch, wait=1)
+
+
+def tick(app) -> dict:
     """Every scheduled function once, then every queue drained: what `POST /v1/dev/tick` does."""
+    handled = drain(app)
     ran = []
-    drain(app)
     for name, _period_s in schedules(app):
         run_scheduled(app, name)
         ran.append(name)
     for name, count in drain(app).items():
-        ran.append(name)
-    return ran
+        handled[name] += count
+    ran += list(handled)
+    return {"ran": ran, "handled": handled}
 
 
-class Pump(threading.Thread):
-    """Runs beside `chalice local`: scheduled functions on their periods, queues polled continuously."""
+class Pump:
+    """Runs beside `chalice local`: scheduled functions on their periods, each queue long-polled by a thread of
+    its own, so an idle stack waits instead of polling."""
+
+    WAIT = 5  # seconds a receive waits for a message; also how long stop() may take to be noticed
 
     def __init__(self, app):
-        super().__init__(daemon=True, name="event-pump")
         self.app = app
         self.stopping = threading.Event()
+        self.threads = [threading.Thread(target=self._schedules, daemon=True, name="event-pump-schedules")]
+        for name, queue, batch in queues(app):
+            self.threads.append(threading.Thread(target=self._consume, args=(name, queue, batch), daemon=True,
+                                                 name=f"event-pump-{name}"))
 
-    def run(self) -> None:
-        due = {name: time.monotonic() for name, _ in schedules(self.app)}
+    def start(self) -> None:
+        for thread in self.threads:
+            thread.start()
+
+    def _schedules(self) -> None:
         periods = dict(schedules(self.app))
+        due = {name: time.monotonic() for name in periods}
         while not self.stopping.is_set():
             for name, when in due.items():
                 if time.monotonic() >= when:
@@ -131,14 +190,21 @@ class Pump(threading.Thread):
                     except Exception:
                         log.exception("scheduled %s failed", name)
                     due[name] = time.monotonic() + periods[name]
-            busy = False
-            for name, queue, batch in queues(self.app):
-                try:
-                    busy |= bool(drain_once(self.app, name, queue, batch))
-                except Exception:
-                    log.exception("queue %s failed", queue)
-            if not busy:
+            self.stopping.wait(max(0.0, min(due.values()) - time.monotonic()) if due else None)
+
+    def _consume(self, name: str, queue: str, batch: int) -> None:
+        while not self.stopping.is_set():
+            try:
+                drain_once(self.app, name, queue, batch, wait=self.WAIT, cancelled=self.stopping)
+            except Exception:
+                if self.stopping.is_set():
+                    return  # the stand-in went away with us
+                log.exception("queue %s failed", queue)
                 self.stopping.wait(1.0)
 
     def stop(self) -> None:
         self.stopping.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        for thread in self.threads:
+            thread.join(timeout)

@@ -6,9 +6,10 @@ import re
 from chalice import Blueprint
 
 from chalicelib import wiring
-from chalicelib.api.http import route
+from chalicelib.api.http import LIST_QUERY, route
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.services import local_stage, notifications
+from chalicelib.services.context import page
 
 bp = Blueprint(__name__)
 
@@ -27,9 +28,10 @@ def tick(principal):
     return local_stage.tick(wiring.APP)
 
 
-@route(bp, "/v1/dev/outbox", query={"to": (_id, None), "body": (_id, None)}, local_only=True,
+@route(bp, "/v1/dev/outbox", query={"to": (_id, None), "body": (_id, None), **LIST_QUERY}, local_only=True,
        summary="The SMS and emails sent to a user, newest first (stage local only)")
 def outbox(principal, query):
     if not query["to"]:
         raise ValidationFailed("Thiếu tham số to (mã người nhận).")
-    return {"items": notifications.outbox(query["to"], query["body"])}
+    items, next_cursor = notifications.outbox_page(query["to"], query["body"], query["limit"], query["cursor"])
+    return page(items, next_cursor)

@@ -2,6 +2,7 @@
 exactly-once SMS and email sends recorded before SNS or SES is called."""
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from collections import defaultdict
@@ -11,6 +12,7 @@ from chalicelib import settings
 from chalicelib.adapters import aws, senders, store
 from chalicelib.adapters.store import Item, make
 from chalicelib.domain import clock, notices
+from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.roster import Member
 from chalicelib.services import bodies
 
@@ -244,6 +246,10 @@ def _release(item: Item, now: datetime) -> int:
 
 # ---- the outbox (stage local) ------------------------------------------------------------------------------------
 
+def _outbox_order(row: dict) -> list:
+    return [row["sent_at"], row["event_id"] or "", row["channel"]]
+
+
 def outbox(user_id: str, body_id: str | None = None) -> list[dict]:
     """What was sent to a user, newest first, from the send records in the user's partition."""
     items, _ = store.query(f"SENT#{user_id}")  # without a limit the query reads every page
@@ -260,8 +266,31 @@ def outbox(user_id: str, body_id: str | None = None) -> list[dict]:
         row.update({"text": d["text"], "sent_at": d["sent_at"], "body_id": d.get("body_id"),
                     "event_id": d.get("event_id")})
         out.append(row)
-    out.sort(key=lambda r: (r["sent_at"], r["event_id"] or "", r["channel"]), reverse=True)
+    out.sort(key=_outbox_order, reverse=True)
     return out
+
+
+def outbox_page(user_id: str, body_id: str | None, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
+    """One page of the outbox; the cursor names the last row given, so rows sent meanwhile (newer, at the top)
+    never shift a later page."""
+    rows = outbox(user_id, body_id)
+    if cursor is not None:
+        after = _outbox_position(cursor)
+        rows = [r for r in rows if _outbox_order(r) < after]
+    if len(rows) <= limit:
+        return rows, None
+    last = _outbox_order(rows[limit - 1])
+    return rows[:limit], base64.urlsafe_b64encode(json.dumps(last).encode()).decode()
+
+
+def _outbox_position(cursor: str) -> list:
+    try:
+        position = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if isinstance(position, list) and len(position) == 3 and all(isinstance(p, str) for p in position):
+            return position
+    except (ValueError, TypeError):
+        pass
+    raise ValidationFailed("Tham số cursor không hợp lệ.")
 
 
 def send_record(user_id: str, event_id: str, channel: str) -> dict | None:

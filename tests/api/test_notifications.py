@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 import types
 import uuid
 from collections import Counter
@@ -9,7 +11,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from chalicelib import wiring
+from chalicelib import settings, wiring
 from chalicelib.adapters import local_events, senders, store
 from chalicelib.adapters.store import UnitOfWork
 from tests.support import empty_notifications_queue
@@ -312,3 +314,83 @@ def test_a_meeting_reminds_its_invitees_and_their_assistants_before_it_starts(ap
     assert sent(staffed, "asst1")[("meeting_starting", "email")] == 1  # m1's assistant
     tick_at(monkeypatch, starts - timedelta(minutes=30))
     assert sent(staffed, "m1")[("meeting_starting", "email")] == 1  # once, however often the sweep runs
+
+
+# ---- the local helpers keep the contract: tick drains everything, while the event pump runs too -------------
+
+def test_right_after_two_ticks_the_outbox_holds_every_reminder_and_overdue_warning(api, staffed, monkeypatch):
+    """A ballot due in 40 s and a sibling due in 2 h 40 s: once the first deadline has passed, two ticks, and at
+    that moment every late member and every assistant has all their notices on both channels — while
+    `make run`'s event pump, consuming the same queues, is still busy with some of them."""
+    assert api.patch(f"/v1/bodies/{staffed}/rules", "platform-admin", {"quiet_hours": None}).status == 200
+    real_email = senders.send_email
+
+    def slow_in_the_pump(*args, **kwargs):  # the pump's mail service is slow: it holds its messages a while
+        if threading.current_thread().name.startswith("event-pump"):
+            time.sleep(1.0)
+        return real_email(*args, **kwargs)
+
+    monkeypatch.setattr(senders, "send_email", slow_in_the_pump)
+    pump = local_events.Pump(wiring.APP)
+    pump.start()
+    try:
+        now = clock.now()
+        for title, due in (("Phiếu hạn gấp", now + timedelta(seconds=40)),
+                           ("Phiếu kèm theo", now + timedelta(hours=2, seconds=40))):
+            created = api.post(f"/v1/bodies/{staffed}/ballots", "sec", {
+                "title": title, "summary": "Tóm tắt", "questions": [{"question_id": "q1", "text": "Đồng ý?"}],
+                "document_ids": [], "deadline": clock.iso(due), "recipients": ["m1", "m2"]})
+            assert created.status == 201, created
+            base = f"/v1/bodies/{staffed}/ballots/{created.json['ballot_id']}"
+            for action, user in (("submit", "sec"), ("approve", "chair"), ("send", "sec")):
+                assert api.post(f"{base}/{action}", user).status == 200, action
+        queue = settings.get().notifications_queue
+        for _ in range(200):  # until the pump has taken the 'ballot sent' notices and is delivering them
+            if local_events.in_queue(queue) and not local_events.visible_in_queue(queue):
+                break
+            time.sleep(0.05)
+        later = now + timedelta(seconds=70)  # the first deadline has passed, the sibling's 2-hour reminder is due
+        real_now = clock.now
+        monkeypatch.setattr(clock, "now", lambda: real_now() - now + later)
+        answers = [api.post("/v1/dev/tick", "sec") for _ in range(2)]
+        outboxes = {user: api.get(f"/v1/dev/outbox?to={user}&body={staffed}&limit=200", user)
+                    for user in ("m1", "asst1", "m2", "asst2", "sec")}
+    finally:
+        pump.stop()
+        pump.join()
+
+    for answer in answers:
+        assert answer.status == 200, answer
+        assert {"sweep", "deliver_notifications"} <= set(answer.json["ran"])
+        assert set(answer.json["handled"]) >= {"deliver_notifications"}
+    for user in ("m1", "asst1", "m2", "asst2"):
+        assert outboxes[user].status == 200, outboxes[user]
+        got = Counter((row["kind"], row["channel"]) for row in outboxes[user].json["items"])
+        expected = {"ballot_sent": 2, "overdue": 1, "deadline_reminder": 1}  # two ballots sent, one overdue
+        for kind, count in expected.items():
+            assert got[(kind, "sms")] == count and got[(kind, "email")] == count, (user, kind, got)
+    got = Counter((row["kind"], row["channel"]) for row in outboxes["sec"].json["items"])
+    assert got[("overdue_secretariat", "sms")] == 1 and got[("overdue_secretariat", "email")] == 1, got
+
+
+def test_the_outbox_pages_with_limit_and_cursor(api, staffed):
+    assert api.patch(f"/v1/bodies/{staffed}/rules", "platform-admin", {"quiet_hours": None}).status == 200
+    for n in range(3):
+        notify.emit("resolution_issued", staffed, ["m3"], {"resolution_number": f"0{n + 1}/NQ-UBND",
+                                                         "resolution_title": f"Nghị quyết {n + 1}"})
+    assert api.post("/v1/dev/tick", "sec").status == 200
+    whole = api.get(f"/v1/dev/outbox?to=m3&body={staffed}&limit=200", "m3").json
+    assert len(whole["items"]) == 6 and whole["next_cursor"] is None
+    seen, cursor = [], None
+    while True:
+        query = f"/v1/dev/outbox?to=m3&body={staffed}&limit=4" + (f"&cursor={cursor}" if cursor else "")
+        page = api.get(query, "m3")
+        assert page.status == 200, page
+        assert len(page.json["items"]) <= 4
+        seen += page.json["items"]
+        cursor = page.json["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == whole["items"]
+    assert api.get("/v1/dev/outbox?to=m3&cursor=not-a-cursor", "m3").json["code"] == "validation_error"
+    assert api.get("/v1/dev/outbox?to=m3&limit=201", "m3").status == 400
