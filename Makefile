@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 STAGE ?= dev
 PORT ?= 8000
 
-.PHONY: run test reset bench fuzz package deploy lint clean web browser
+.PHONY: run test reset bench fuzz package deploy lint clean web browser docs
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -19,10 +19,11 @@ run: $(STAMP) web
 test: $(STAMP) web browser
 	E2E=1 $(BIN)/python -m pytest -q
 
-# The web app, built from the npm registry when node is present (the API runs without it).
+# The web app, built from the npm registry when node is present (the API runs without it). A node_modules that
+# is a symbolic link is someone else's copy: `npm ci` would empty it, so it is used as it is.
 web:
 	@if command -v npm >/dev/null; then \
-	  if [ ! -f web/node_modules/.package-lock.json ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then \
+	  if [ ! -L web/node_modules ] && { [ ! -f web/node_modules/.package-lock.json ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; }; then \
 	    (cd web && npm ci --no-audit --no-fund --loglevel=error); fi; \
 	  if [ ! -f web/dist/index.html ] || [ -n "$$(find web/src web/index.html web/vite.config.js -newer web/dist/index.html 2>/dev/null)" ]; then \
 	    (cd web && npm run build --silent); fi; \
@@ -36,6 +37,10 @@ browser:
 
 reset:
 	rm -rf .local
+
+# docs/API.md's reference part, generated from the app's OpenAPI document (tests/unit/test_api_docs.py checks it).
+docs: $(STAMP)
+	$(BIN)/python -m tools.api_docs
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -19,6 +19,42 @@ STATE = Path(os.environ.get("ECABINET_LOCAL_DIR") or ROOT / ".local")  # where `
 SNAPSHOT = STATE / "snapshot.json"
 
 
+def _wait_for(port: int, process: subprocess.Popen, attempts: int = 120) -> None:
+    """Until the API accepts connections (so the banner comes after the servers' own start-up lines), or exits."""
+    import socket
+
+    for _ in range(attempts):
+        if process.poll() is not None:
+            return
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.25)
+
+
+def banner(api_url: str, web_url: str | None, endpoint: str, restored: bool) -> str:
+    """What a person needs to start: where things are and who to sign in as."""
+    from tools import seed
+
+    data = SNAPSHOT.relative_to(ROOT)
+    lines = ["", "e-Cabinet is running (stage local). Ctrl-C stops everything and saves the data; "
+                 "`make reset` forgets it.", "",
+             f"  API      {api_url}/v1   (health /v1/health, OpenAPI /openapi.json; guide: docs/API.md)",
+             f"  Web app  {web_url}" if web_url else "  Web app  not built (npm not found): the API runs without it",
+             f"  Data     {'restored from' if restored else 'new, saved to'} {data} (AWS stand-in {endpoint})", "",
+             f"  Demo body `{seed.GOVERNMENT_ID}`: sign in with one of these user ids (no password in stage local):"]
+    for user_id, role, name in seed.demo_users():
+        lines.append(f"    {user_id:<28} {role:<36} {name}")
+    lines += [
+        "",
+        "  In the web app: type the user id on the sign-in page. From a script, get a bearer token:",
+        f"    curl -s -X POST {api_url}/v1/dev/token -H 'Content-Type: application/json' "
+        "-d '{\"user_id\": \"thu-tuong\"}'",
+        f"  Voting members' signing keys: {(STATE / 'demo-keys').relative_to(ROOT)}/<user_id>.key.pem", ""]
+    return "\n".join(lines)
+
+
 def main() -> int:
     port = int(os.environ.get("PORT", "8000"))
     moto_port = int(os.environ.get("MOTO_PORT", "0")) or standin.free_port()
@@ -38,7 +74,6 @@ def main() -> int:
     if not restored:
         seed.seed()
         seed.certify_demo_members()
-    print(f"AWS stand-in: {endpoint} (data {'restored from' if restored else 'new, will be saved to'} {SNAPSHOT})")
 
     pump = Pump(app)
     pump.start()
@@ -46,13 +81,16 @@ def main() -> int:
                                 "--port", str(port), "--stage", "local", "--no-autoreload"], cwd=ROOT, env={**os.environ, **env})
     children = [chalice]
     web = ROOT / "tools" / "web_server.py"
+    web_url = None
     if (ROOT / "web" / "dist" / "index.html").exists() and web.exists():
         web_port = os.environ.get("WEB_PORT", "8080")
         children.append(subprocess.Popen([sys.executable, str(web)], cwd=ROOT,
                                          env={**os.environ, "WEB_PORT": web_port, "API_URL": f"http://127.0.0.1:{port}",
                                               "DOCS_ORIGIN": endpoint}))
-        print(f"Web app: http://127.0.0.1:{web_port}/")
-    print(f"API: http://127.0.0.1:{port}/v1/health  (Ctrl-C stops everything)")
+        web_url = f"http://127.0.0.1:{web_port}/"
+    api_url = f"http://127.0.0.1:{port}"
+    _wait_for(port, chalice)
+    print(banner(api_url, web_url, endpoint, restored), flush=True)
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

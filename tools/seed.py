@@ -50,6 +50,18 @@ def government_2019() -> list[dict]:
     return rows
 
 
+def demo_users() -> list[tuple[str, str, str]]:
+    """(user_id, what they are, name) of one demo user per kind of person, for `make run` to print."""
+    rows = {row["user_id"]: row for row in government_2019()}
+    picks = [("thu-tuong", "chair (Prime Minister)"), ("pho-thu-tuong-1", "deputy chair"),
+             ("bo-truong-01", "member (minister; bo-truong-01…22)"),
+             ("vpcp-chuyen-vien", "secretariat clerk"), ("tro-ly-bo-truong-01", "assistant of bo-truong-01"),
+             ("vu-phap-luat-bo-tu-phap", "drafting agency")]
+    out = [(user_id, role, rows[user_id]["name"]) for user_id, role in picks]
+    out.append(("platform-admin", "platform administrator", "(not on the roster; administers every body)"))
+    return out
+
+
 def seed(body_id: str = GOVERNMENT_ID, name: str = "Chính phủ nước Cộng hòa xã hội chủ nghĩa Việt Nam",
          rows: list[dict] | None = None, level: str = "central") -> bool:
     """Create the body and its roster unless it exists; True when it was created now."""
