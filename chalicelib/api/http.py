@@ -237,7 +237,7 @@ def _parse_query(raw: dict, spec: dict) -> dict:
             out[name] = default
             continue
         if kind is int:
-            if not value.isdigit():
+            if not (value.isascii() and value.isdigit() and len(value) <= 18):  # "²" is a digit to str.isdigit
                 raise ValidationFailed(f"Tham số {name} phải là số nguyên dương.")
             out[name] = int(value)
         elif callable(kind) and kind is not str:

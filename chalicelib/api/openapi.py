@@ -19,14 +19,19 @@ PROBLEM = {
 PARAM_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
 
 
-def _query_schema(kind) -> dict:
+def _query_schema(param: str, kind, default) -> dict:
     if kind is int:
-        return {"type": "integer", "minimum": 1, "maximum": 200}
-    name = getattr(kind, "__name__", "")
-    if name == "fromisoformat":
+        # Only a page size is bounded (http.py refuses limit outside 1..200); other integers are positions.
+        schema = {"type": "integer", "minimum": 1, "maximum": 200} if param == "limit" else {"type": "integer",
+                                                                                           "minimum": 0}
+    elif getattr(kind, "__name__", "") == "fromisoformat":
         owner = getattr(kind, "__self__", None)
-        return {"type": "string", "format": "date" if getattr(owner, "__name__", "") == "date" else "date-time"}
-    return {"type": "string", "maxLength": 2048}
+        schema = {"type": "string", "format": "date" if getattr(owner, "__name__", "") == "date" else "date-time"}
+    else:
+        schema = {"type": "string", "maxLength": 2048}
+    if isinstance(default, (int, str)) and not isinstance(default, bool):
+        schema["default"] = default
+    return schema
 
 
 def document() -> dict:
@@ -40,8 +45,8 @@ def document() -> dict:
                     "tags": [spec.tag] if spec.tag else [], "responses": {}}
         params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string", "pattern": PARAM_PATTERN}}
                   for p in re.findall(r"{(\w+)}", spec.path)]
-        params += [{"name": name, "in": "query", "required": False, "schema": _query_schema(kind)}
-                   for name, (kind, _default) in spec.query.items()]
+        params += [{"name": name, "in": "query", "required": False, "schema": _query_schema(name, kind, default)}
+                   for name, (kind, default) in spec.query.items()]
         if spec.method in ("POST", "PATCH"):
             params.append({"name": "Idempotency-Key", "in": "header", "required": False,
                            "schema": {"type": "string", "maxLength": 200}})

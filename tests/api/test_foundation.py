@@ -4,6 +4,8 @@ from __future__ import annotations
 import concurrent.futures
 import uuid
 
+import pytest
+
 from chalicelib.adapters import store
 from chalicelib.domain import audit
 
@@ -146,3 +148,9 @@ def test_openapi_lists_every_route(api):
     assert doc["openapi"].startswith("3.")
     assert "/v1/bodies/{body}/members/{user}" in doc["paths"]
     assert "put" in doc["paths"]["/v1/bodies/{body}/members/{user}"]
+
+
+@pytest.mark.parametrize("value", ["²", "٣", "9" * 5000, "-1", "1e3", ""])
+def test_an_integer_query_parameter_that_is_no_plain_number_is_400(api, body, value):
+    r = api.get(f"/v1/bodies/{body}/documents?limit={value}", "sec")
+    assert r.status == 400 and r.json["code"] == "validation_error", r
