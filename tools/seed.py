@@ -51,7 +51,7 @@ def government_2019() -> list[dict]:
 
 
 def seed(body_id: str = GOVERNMENT_ID, name: str = "Chính phủ nước Cộng hòa xã hội chủ nghĩa Việt Nam",
-         rows: list[dict] | None = None, level: str = "central") -> bool:
+         rows: list[dict] | None = None, level: str = "central", parent_id: str | None = None) -> bool:
     """Create the body and its roster unless it exists; True when it was created now."""
     from chalicelib.services.context import Principal
     from chalicelib.adapters import store
@@ -60,7 +60,7 @@ def seed(body_id: str = GOVERNMENT_ID, name: str = "Chính phủ nước Cộng 
     if store.get(f"BODY#{body_id}", "BODY") is not None:
         return False
     admin = Principal("platform-admin", True)
-    bodies.create_body(admin, body_id, name, level, {})
+    bodies.create_body(admin, body_id, name, level, {}, parent_id)
     for row in rows or government_2019():
         fields = {k: row.get(k) for k in ("name", "role", "title", "phone", "email", "term_start", "term_end",
                                           "assistant_of")}
