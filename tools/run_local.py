@@ -38,6 +38,7 @@ def main() -> int:
     if not restored:
         seed.seed()
         seed.certify_demo_members()
+        seed.seed_demo_provinces()
     print(f"AWS stand-in: {endpoint} (data {'restored from' if restored else 'new, will be saved to'} {SNAPSHOT})")
 
     pump = Pump(app)

@@ -93,3 +93,21 @@ def certify_demo_members(body_id: str = GOVERNMENT_ID) -> int:
         path.chmod(0o600)
         count += 1
     return count
+
+
+DEMO_PROVINCES = [("ha-noi", "Ủy ban nhân dân thành phố Hà Nội"), ("hue", "Ủy ban nhân dân thành phố Huế")]
+
+
+def seed_demo_provinces(parent_id: str = GOVERNMENT_ID) -> list[str]:
+    """Two provinces under the Government, each with a chair and a secretariat, so that resolutions and dossiers
+    can be exchanged in the demo (`<province>-chu-tich`, `<province>-van-phong`)."""
+    created = []
+    for body_id, name in DEMO_PROVINCES:
+        rows = [{"user_id": f"{body_id}-chu-tich", "name": f"Chủ tịch {name}", "role": "chair",
+                 "title": "Chủ tịch UBND", "email": f"chu-tich@{body_id}.example.gov.vn", "term_start": TERM_START},
+                {"user_id": f"{body_id}-van-phong", "name": f"Văn phòng {name}", "role": "secretariat",
+                 "title": "Chuyên viên Văn phòng UBND", "email": f"van-phong@{body_id}.example.gov.vn",
+                 "term_start": TERM_START}]
+        if seed(body_id, name, rows=rows, level="province", parent_id=parent_id):
+            created.append(body_id)
+    return created
