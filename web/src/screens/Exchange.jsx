@@ -1,7 +1,7 @@
 // Exchange between bodies (liên thông): the register of incoming documents (inbox) with acknowledgement and
 // "put on an agenda", what the body sent (outbox) with each dispatch's state, sending a dossier to the parent
 // or a child body, and the picker of recipient bodies by name used when drafting a resolution.
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, bodyPath, enc, listAll } from '../api.js';
 import { Link } from '../router.jsx';
 import { fmtDateTime } from '../format.js';
@@ -11,6 +11,9 @@ export const DISPATCH_STATES = { sent: 'Đã gửi', delivered: 'Đã đến nơ
 export const INBOX_STATES = { received: 'Mới nhận', acknowledged: 'Đã tiếp nhận' };
 const KINDS = { resolution: 'Nghị quyết', dossier: 'Hồ sơ' };
 const INBOX_REFRESH_MS = 30000;
+// Told when the inbox screen read or changed the inbox, so the navigation badge follows at once.
+const INBOX_CHANGED = 'ecabinet:inbox-changed';
+const inboxChanged = () => dispatchEvent(new Event(INBOX_CHANGED));
 
 /** The parent and children of the body, by name (GET .../partners). */
 export function usePartners() {
@@ -27,6 +30,10 @@ export function InboxBadge() {
     [],
   );
   useInterval(reload, INBOX_REFRESH_MS);
+  useEffect(() => {
+    addEventListener(INBOX_CHANGED, reload);
+    return () => removeEventListener(INBOX_CHANGED, reload);
+  }, [reload]);
   if (!data) return null;
   return (
     <span class="badge badge-count" data-testid="inbox-badge" aria-label={`${data} văn bản đến mới`}>
@@ -94,7 +101,7 @@ function Documents({ docs }) {
 }
 
 function Inbox({ canAcknowledge }) {
-  const data = useAsync(() => listAll(bodyPath('/inbox')), []);
+  const data = useAsync(() => listAll(bodyPath('/inbox')).then((items) => (inboxChanged(), items)), []);
   const items = data.data || [];
   return (
     <section class="card" aria-labelledby="h-inbox">
@@ -120,6 +127,7 @@ function InboxEntry({ entry, canAcknowledge, onChanged }) {
     setError(null);
     try {
       onChanged(await api(bodyPath(`/inbox/${enc(entry.inbox_id)}/acknowledge`), { method: 'POST' }));
+      inboxChanged();
     } catch (e) {
       setError(e);
     } finally {
