@@ -669,12 +669,12 @@ def table(r: dict) -> str:
               f"(limit 1000/s per partition, target < 200); chain retries per body {s['chain_retries_per_body']:.2f}"]
     d = r.get("distribution")
     if d:
-        lines += [f"distribution of a Government resolution to {d['provinces']} provinces ({d['document_bytes'] / 2**20:.1f} MB "
-                  f"document, {d['consumers']} consumers): {d['delivered']} delivered in {d['wall_s']:.2f} s = "
-                  f"{d['deliveries_per_s']:.1f} deliveries/s; one delivery {d['delivery_ms']:.0f} ms = "
-                  f"{d['delivery_ratio_to_put']:.1f}x raw PutItem; busiest partition key ({d['busiest_key']}) "
-                  f"took {d['busiest_key_writes']} writes in all (at most {d['busiest_key_writes_per_s']} in one second), over "
-                  f"{d['keys_written']} keys"]
+        lines += [f"distribution of a Government resolution to {d['provinces']} provinces "
+                  f"({d['document_bytes'] / 2**20:.1f} MB document, {d['consumers']} consumers): {d['delivered']} "
+                  f"delivered in {d['wall_s']:.2f} s = {d['deliveries_per_s']:.1f} deliveries/s; one delivery "
+                  f"{d['delivery_ms']:.0f} ms = {d['delivery_ratio_to_put']:.1f}x raw PutItem; busiest partition key "
+                  f"({d['busiest_key']}) took {d['busiest_key_writes']} writes in all (at most "
+                  f"{d['busiest_key_writes_per_s']} in one second), over {d['keys_written']} keys"]
     return "\n".join(lines)
 
 

@@ -9,6 +9,7 @@ into 34 inbox partitions and no key is shared between bodies. Each dispatch carr
 behind."""
 from __future__ import annotations
 
+import json
 import logging
 import zlib
 from datetime import datetime, timedelta
@@ -431,8 +432,6 @@ def publish_queued(event: dict) -> str:
 
 def consume(records: list[dict]) -> dict:
     """The exchange queue's messages one by one; a failed one comes back (partial batch failure)."""
-    import json
-
     failures = []
     for record in records:
         try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import jsonschema
@@ -292,7 +292,8 @@ def test_bad_routes_documents_and_callers_are_refused_and_nothing_is_delivered(a
     for result, status in cases:
         assert result.status == status, result
         assert result.json["status"] == status and result.json["detail"]
-    stranger = api.post(f"/v1/bodies/{p1}/outbox", "someone-else", {"to_body": gov, "title": "x", "document_ids": [doc]})
+    stranger = api.post(f"/v1/bodies/{p1}/outbox", "someone-else",
+                        {"to_body": gov, "title": "x", "document_ids": [doc]})
     assert stranger.status == 404
     assert api.get(f"/v1/bodies/{p1}/inbox", "m1").status == 403
     settle()
