@@ -50,6 +50,8 @@ class Settings:
     bucket_name: str
     notifications_queue: str
     documents_queue: str
+    exchange_queue: str
+    event_bus: str
     data_key_id: str
     oidc_issuer: str
     oidc_audience: str
@@ -107,6 +109,8 @@ def load(env: dict | None = None) -> Settings:
         bucket_name=env["BUCKET_NAME"],
         notifications_queue=env.get("NOTIFICATIONS_QUEUE") or queue_name(stage, "notifications"),
         documents_queue=env.get("DOCUMENTS_QUEUE") or queue_name(stage, "documents"),
+        exchange_queue=env.get("EXCHANGE_QUEUE") or queue_name(stage, "exchange"),
+        event_bus=env.get("EVENT_BUS") or queue_name(stage, "events"),
         data_key_id=env.get("DATA_KEY_ID", ""),
         oidc_issuer=issuer,
         oidc_audience=env.get("OIDC_AUDIENCE", ""),

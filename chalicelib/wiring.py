@@ -7,8 +7,8 @@ import logging
 from chalicelib import settings
 
 API = ("system", "bodies", "certificates", "audit", "documents", "ballots", "meetings", "polls", "resolutions",
-       "notifications")
-EVENTS = ("sweep", "notifications", "documents")
+       "notifications", "exchange")
+EVENTS = ("sweep", "notifications", "documents", "exchange")
 APP = None
 
 

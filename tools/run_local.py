@@ -33,11 +33,16 @@ def _wait_for(port: int, process: subprocess.Popen, attempts: int = 120) -> None
             time.sleep(0.25)
 
 
+def _shown(path: Path) -> Path:
+    """A path as a person in the project folder types it (the data folder may be elsewhere)."""
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+
 def banner(api_url: str, web_url: str | None, endpoint: str, restored: bool) -> str:
     """What a person needs to start: where things are and who to sign in as."""
     from tools import seed
 
-    data = SNAPSHOT.relative_to(ROOT)
+    data = _shown(SNAPSHOT)
     lines = ["", "e-Cabinet is running (stage local). Ctrl-C stops everything and saves the data; "
                  "`make reset` forgets it.", "",
              f"  API      {api_url}/v1   (health /v1/health, OpenAPI /openapi.json; guide: docs/API.md)",
@@ -51,7 +56,7 @@ def banner(api_url: str, web_url: str | None, endpoint: str, restored: bool) -> 
         "  In the web app: type the user id on the sign-in page. From a script, get a bearer token:",
         f"    curl -s -X POST {api_url}/v1/dev/token -H 'Content-Type: application/json' "
         "-d '{\"user_id\": \"thu-tuong\"}'",
-        f"  Voting members' signing keys: {(STATE / 'demo-keys').relative_to(ROOT)}/<user_id>.key.pem", ""]
+        f"  Voting members' signing keys: {_shown(STATE / 'demo-keys')}/<user_id>.key.pem", ""]
     return "\n".join(lines)
 
 
@@ -74,6 +79,7 @@ def main() -> int:
     if not restored:
         seed.seed()
         seed.certify_demo_members()
+        seed.seed_demo_provinces()
 
     pump = Pump(app)
     pump.start()

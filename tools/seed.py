@@ -63,7 +63,7 @@ def demo_users() -> list[tuple[str, str, str]]:
 
 
 def seed(body_id: str = GOVERNMENT_ID, name: str = "Chính phủ nước Cộng hòa xã hội chủ nghĩa Việt Nam",
-         rows: list[dict] | None = None, level: str = "central") -> bool:
+         rows: list[dict] | None = None, level: str = "central", parent_id: str | None = None) -> bool:
     """Create the body and its roster unless it exists; True when it was created now."""
     from chalicelib.services.context import Principal
     from chalicelib.adapters import store
@@ -72,7 +72,7 @@ def seed(body_id: str = GOVERNMENT_ID, name: str = "Chính phủ nước Cộng 
     if store.get(f"BODY#{body_id}", "BODY") is not None:
         return False
     admin = Principal("platform-admin", True)
-    bodies.create_body(admin, body_id, name, level, {})
+    bodies.create_body(admin, body_id, name, level, {}, parent_id)
     for row in rows or government_2019():
         fields = {k: row.get(k) for k in ("name", "role", "title", "phone", "email", "term_start", "term_end",
                                           "assistant_of")}
@@ -105,3 +105,21 @@ def certify_demo_members(body_id: str = GOVERNMENT_ID) -> int:
         path.chmod(0o600)
         count += 1
     return count
+
+
+DEMO_PROVINCES = [("ha-noi", "Ủy ban nhân dân thành phố Hà Nội"), ("hue", "Ủy ban nhân dân thành phố Huế")]
+
+
+def seed_demo_provinces(parent_id: str = GOVERNMENT_ID) -> list[str]:
+    """Two provinces under the Government, each with a chair and a secretariat, so that resolutions and dossiers
+    can be exchanged in the demo (`<province>-chu-tich`, `<province>-van-phong`)."""
+    created = []
+    for body_id, name in DEMO_PROVINCES:
+        rows = [{"user_id": f"{body_id}-chu-tich", "name": f"Chủ tịch {name}", "role": "chair",
+                 "title": "Chủ tịch UBND", "email": f"chu-tich@{body_id}.example.gov.vn", "term_start": TERM_START},
+                {"user_id": f"{body_id}-van-phong", "name": f"Văn phòng {name}", "role": "secretariat",
+                 "title": "Chuyên viên Văn phòng UBND", "email": f"van-phong@{body_id}.example.gov.vn",
+                 "term_start": TERM_START}]
+        if seed(body_id, name, rows=rows, level="province", parent_id=parent_id):
+            created.append(body_id)
+    return created

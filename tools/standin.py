@@ -135,6 +135,8 @@ def app_env(endpoint: str, outputs: dict, state_dir: Path, stage: str = "local")
         "BUCKET_NAME": outputs["BucketName"],
         "NOTIFICATIONS_QUEUE": outputs["NotificationsQueueName"],
         "DOCUMENTS_QUEUE": outputs["DocumentsQueueName"],
+        "EXCHANGE_QUEUE": outputs["ExchangeQueueName"],
+        "EVENT_BUS": outputs["EventBusName"],
         "DATA_KEY_ID": outputs["DataKeyId"],
         "LOCAL_JWT_SECRET": secret_file.read_text().strip(),
         "LOCAL_STATE_DIR": str(state_dir),

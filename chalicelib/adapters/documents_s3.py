@@ -137,3 +137,16 @@ def keys_under(prefix: str) -> list[str]:
                                                                          Prefix=prefix):
         out += [o["Key"] for o in page.get("Contents", [])]
     return out
+
+
+def copy(source_key: str, source_version_id: str | None, key: str, body_id: str) -> tuple[str | None, str | None]:
+    """Copy one object version within the bucket, server-side (the bytes never leave S3), re-encrypted under the
+    recipient body's encryption context; returns (S3 version id, SHA-256 hex that S3 computed of the copy, or
+    None if it did not say)."""
+    source = {"Bucket": settings.get().bucket_name, "Key": source_key}
+    if source_version_id:
+        source["VersionId"] = source_version_id
+    out = aws.client("s3").copy_object(Bucket=settings.get().bucket_name, Key=key, CopySource=source,
+                                       MetadataDirective="COPY", ChecksumAlgorithm="SHA256", **_encryption(body_id))
+    checksum = (out.get("CopyObjectResult") or {}).get("ChecksumSHA256")
+    return out.get("VersionId"), base64.b64decode(checksum).hex() if checksum else None

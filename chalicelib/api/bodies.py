@@ -31,6 +31,7 @@ class BodyCreate(Schema):
     name: Name
     level: Literal["central", "province", "commune"]
     rules: RulesPatch | None = None
+    parent_id: Id | None = None
 
 
 class MemberPut(Schema):
@@ -47,12 +48,17 @@ class MemberPut(Schema):
 @route(bp, "/v1/bodies", "POST", body=BodyCreate, status=201, summary="Create a body (platform admin)")
 def create_body(principal: Principal, body: BodyCreate):
     rules = body.rules.model_dump(exclude_unset=True) if body.rules else {}
-    return 201, bodies.create_body(principal, body.body_id, body.name, body.level, rules)
+    return 201, bodies.create_body(principal, body.body_id, body.name, body.level, rules, body.parent_id)
 
 
 @route(bp, "/v1/bodies/{body}", summary="The body with its rules in force")
 def get_body(principal: Principal, body_id: str):
     return bodies.get_body(principal, body_id)
+
+
+@route(bp, "/v1/bodies/{body}/partners", summary="The parent and the children the body exchanges documents with")
+def partners(principal: Principal, body_id: str):
+    return bodies.partners(principal, body_id)
 
 
 @route(bp, "/v1/bodies/{body}/rules", "PATCH", body=RulesPatch, summary="Change the body's rules (platform admin)")

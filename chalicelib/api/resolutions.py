@@ -23,11 +23,16 @@ class Source(Schema):
         return self
 
 
+class BodyRecipient(Schema):
+    body_id: Id
+
+
 class ResolutionCreate(Schema):
     title: Text
     source: Source
     document_id: Id
-    recipients: IdList | None = None
+    # User ids of this body, and bodies ({"body_id"}: the parent or a child) that receive it in their inbox.
+    recipients: list[Id | BodyRecipient] | None = Field(default=None, max_length=200)
 
 
 class Signature(Schema):
@@ -56,7 +61,9 @@ def _year(value: str) -> int:
 def create(principal: Principal, body_id: str, body: ResolutionCreate):
     return 201, resolutions.create(principal, body_id, title=body.title,
                                    source=body.source.model_dump(exclude_none=True),
-                                   document_id=body.document_id, recipients=body.recipients)
+                                   document_id=body.document_id,
+                                   recipients=[r if isinstance(r, str) else {"body_id": r.body_id}
+                                               for r in body.recipients or []])
 
 
 @route(bp, "/v1/bodies/{body}/resolutions",

@@ -51,6 +51,7 @@ KINDS: tuple[str, ...] = (
     "meeting_starting",
     "poll_opened",
     "resolution_issued",
+    "document_received",
 )
 
 SMS_MAX_LEN = 160
@@ -386,6 +387,21 @@ def _resolution_issued(d: _Data) -> _Message:
     return _Message(subject=f"Nghị quyết số {number}: {title}", blocks=blocks, sms=sms + [_f(".")])
 
 
+def _document_received(d: _Data) -> _Message:
+    title, sender = d.text("document_title"), d.text("from_name")
+    number = d.text("resolution_number", False)
+    received = d.when_optional("received_at")
+    what = f"Nghị quyết số {number}" if number else ("Hồ sơ" if d.text("document_kind", False) == "dossier" else "Văn bản")
+    blocks: list[Block] = [f"{sender} đã gửi đến cơ quan {what[0].lower() + what[1:]} “{title}”."]
+    sms = [_f("Van ban den tu "), _v(sender, rank=1, floor=16), _f(": "),
+           *([_v(number, rank=2, floor=16), _f(" ")] if number else []), _f("“"), _v(title), _f("”")]
+    if received:
+        blocks.append(f"Thời điểm nhận: {received}.")
+        sms.append(_f(f" nhan luc {received}"))
+    blocks.append("Đề nghị văn thư tiếp nhận văn bản trong mục Văn bản đến trên Hệ thống e-Cabinet.")
+    return _Message(subject=f"Văn bản đến từ {sender}: {title}", blocks=blocks, sms=sms + [_f(".")])
+
+
 _TEMPLATES: dict[str, Callable[[_Data], _Message]] = {
     "ballot_sent": _ballot_sent,
     "deadline_reminder": _deadline_reminder,
@@ -395,6 +411,7 @@ _TEMPLATES: dict[str, Callable[[_Data], _Message]] = {
     "meeting_starting": _meeting_starting,
     "poll_opened": _poll_opened,
     "resolution_issued": _resolution_issued,
+    "document_received": _document_received,
 }
 assert tuple(_TEMPLATES) == KINDS
 
@@ -418,7 +435,8 @@ def render_email(kind: str, data: Mapping[str, Any]) -> Email:
     ballot kinds ``ballot_title``, ``deadline``; ``overdue_secretariat`` also ``non_responders`` (list of
     names); meeting kinds ``meeting_title``, ``starts_at``, ``location`` (optional); ``poll_opened``
     ``poll_question``, ``meeting_title`` (optional); ``resolution_issued`` ``resolution_number``,
-    ``resolution_title``, ``signed_at`` (optional). Every kind also takes the optional ``recipient_name``,
+    ``resolution_title``, ``signed_at`` (optional); ``document_received`` ``from_name``, ``document_title``,
+    ``document_kind`` (optional), ``resolution_number`` (optional), ``received_at`` (optional). Every kind also takes the optional ``recipient_name``,
     ``body_name`` and ``for_member`` (the member whose reminder an assistant receives, e.g. "Bộ trưởng X").
     Raises ValueError for an unknown kind or missing/invalid data.
     """

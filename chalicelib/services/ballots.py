@@ -12,7 +12,7 @@ from chalicelib.domain.errors import AlreadyDone, Conflict, Forbidden, NotFound,
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.roster import VOTING_ROLES, Caller, voting_members
 from chalicelib.domain.rules import Rules
-from chalicelib.services import bodies, documents, notify, reminders, signatures, streams
+from chalicelib.services import bodies, documents, exchange, notify, reminders, signatures, streams
 
 log = logging.getLogger("ecabinet.ballots")
 
@@ -269,7 +269,6 @@ def _close(body_id: str, ballot_id: str, item: store.Item, actor: str, caller: C
         view = _view({**d, "_state": "closed", "closed_at": at, "closed_by": actor}, caller, leaves)
         try:
             work.commit(response=(200, view), at=at)
-            return view
         except store.Cancelled as exc:
             if exc.label == "late_answer":
                 item = store.get(*key)
@@ -277,6 +276,13 @@ def _close(body_id: str, ballot_id: str, item: store.Item, actor: str, caller: C
             if exc.label == "ballot":
                 raise WrongState(ballot.WHAT, _reload_state(body_id, ballot_id), ballot.ACTION_NAMES["close"]) from None
             raise
+        exchange.publish_event("ballot.closed", body_id, ballot_id, {
+            "ballot_id": ballot_id, "title": d.get("title"), "closed_at": at, "closed_by": actor,
+            "answered": len(answered), "recipients": len(d["recipients"]),
+            "questions": [{"question_id": r["question_id"], "agree": r["agree"], "disagree": r["disagree"],
+                           "other": r["other"], "not_answered": r["not_answered"],
+                           "passed": r["outcome"]["passed"]} for r in rows]}, at=at)
+        return view
     raise Conflict("Phiếu đang nhận nhiều câu trả lời cùng lúc; hãy thử kết thúc lại.")
 
 

@@ -6,7 +6,7 @@ from datetime import date
 from chalicelib.adapters import store
 from chalicelib.adapters.store import Item, UnitOfWork, data_of, make
 from chalicelib.services.context import Principal, current_idempotency
-from chalicelib.domain import clock
+from chalicelib.domain import clock, hierarchy
 from chalicelib.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from chalicelib.domain.roster import Caller, Member, Term, place_caller, roster_on
 from chalicelib.domain.rules import Rules, RulesInvalid
@@ -22,6 +22,12 @@ def body_key(body_id: str) -> tuple[str, str]:
 
 def member_key(body_id: str, user_id: str) -> tuple[str, str]:
     return f"BODY#{body_id}", f"MEMBER#{user_id}"
+
+
+def child_key(parent_id: str, child_id: str) -> tuple[str, str]:
+    """A child body listed in its parent's partition, written with the child's creation: the parent's children
+    are one query, and the hierarchy needs no scan."""
+    return f"BODY#{parent_id}", f"CHILD#{child_id}"
 
 
 def membership_key(user_id: str, body_id: str) -> tuple[str, str]:
@@ -59,24 +65,61 @@ def rules_of(body: dict) -> Rules:
 
 def body_view(body: dict) -> dict:
     return {"body_id": body["body_id"], "name": body["name"], "level": body["level"], "rules": body["rules"],
-            "created_at": body["created_at"], "state": body.get("_state") or "active"}
+            "parent_id": body.get("parent_id"), "created_at": body["created_at"],
+            "state": body.get("_state") or "active"}
 
 
-def create_body(principal: Principal, body_id: str, name: str, level: str, rules: dict | None) -> dict:
+def create_body(principal: Principal, body_id: str, name: str, level: str, rules: dict | None,
+                parent_id: str | None = None) -> dict:
     if not principal.platform_admin:
         raise Forbidden("Chỉ quản trị nền tảng được tạo cơ quan mới.")
     try:
         parsed = Rules.from_dict(rules or {})
     except RulesInvalid as exc:
         raise ValidationFailed(exc.detail) from None
+    parent = None
+    if parent_id is not None:
+        parent = data_of(store.get(*body_key(parent_id)))
+        if parent is None:
+            raise NotFound(f"Không tìm thấy cơ quan cấp trên «{parent_id}».")
+        reason = hierarchy.parent_refusal(level, parent["level"])
+        if reason:
+            raise ValidationFailed(reason)
     data = {"body_id": body_id, "name": name, "level": level, "rules": parsed.to_dict(),
-            "created_at": clock.iso(clock.now())}
+            "created_at": clock.iso(clock.now()), "parent_id": parent_id}
     work = UnitOfWork(body_id, principal.user_id, current_idempotency())
     work.create(make(*body_key(body_id), "body", data, state="active", version=parsed.version), label="body")
-    work.record("body.created", body_id, {"name": name, "level": level, "rules": parsed.to_dict()})
+    if parent is not None:
+        # The parent must still be there when the child is written: the link and the check are one transaction.
+        work.check(*body_key(parent_id), Item.pk.exists(), label="parent")
+        work.create(make(*child_key(parent_id, body_id), "child_body",
+                         {"body_id": body_id, "name": name, "level": level}), label="child")
+    work.record("body.created", body_id, {"name": name, "level": level, "rules": parsed.to_dict(),
+                                          **({"parent_id": parent_id} if parent_id else {})})
     view = body_view({**data, "_state": "active"})
-    work.commit(response=(201, view), conflicts={"body": Conflict(f"Cơ quan «{body_id}» đã tồn tại.")})
+    work.commit(response=(201, view), conflicts={"body": Conflict(f"Cơ quan «{body_id}» đã tồn tại."),
+                                                 "child": Conflict(f"Cơ quan «{body_id}» đã tồn tại."),
+                                                 "parent": NotFound(f"Không tìm thấy cơ quan cấp trên «{parent_id}».")})
     return view
+
+
+def children_of(body_id: str) -> list[dict]:
+    """The bodies one level down (one query on the parent's partition)."""
+    items, _ = store.query(f"BODY#{body_id}", "CHILD#")
+    return [store.plain(i.data) for i in items]
+
+
+def partners(principal: Principal, body_id: str) -> dict:
+    """Whom the body exchanges documents with: its parent and its children, by name."""
+    place(principal, body_id)
+    body = load_body(body_id)
+    parent = None
+    if body.get("parent_id"):
+        p = load_body(body["parent_id"])
+        parent = {"body_id": p["body_id"], "name": p["name"], "level": p["level"]}
+    return {"body_id": body_id, "parent": parent,
+            "children": [{"body_id": c["body_id"], "name": c["name"], "level": c["level"]}
+                         for c in children_of(body_id)]}
 
 
 def get_body(principal: Principal, body_id: str) -> dict:

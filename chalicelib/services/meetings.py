@@ -10,7 +10,7 @@ from chalicelib.domain import meeting as rules_of_meeting
 from chalicelib.domain.errors import Conflict, NotFound, ValidationFailed, WrongState
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.roster import voting_members
-from chalicelib.services import bodies, documents, notify, reminders, streams
+from chalicelib.services import bodies, documents, exchange, notify, reminders, streams
 from chalicelib.services.context import Principal
 from chalicelib.services.room import (
     OPEN_STATES,
@@ -185,6 +185,9 @@ def end_meeting(principal: Principal, body_id: str, meeting_id: str) -> dict:
     seal.idempotency = None
     seal.record("meeting.sealed", meeting_id, {"seal": streams.seal_of(streams.leaves(body_id, meeting_id))})
     seal.commit()
+    exchange.publish_event("meeting.ended", body_id, meeting_id, {
+        "meeting_id": meeting_id, "title": meeting.get("title"), "started_at": meeting.get("started_at"),
+        "ended_at": at, "duration_seconds": duration}, at=at)
     return view
 
 

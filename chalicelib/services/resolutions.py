@@ -2,6 +2,7 @@
 delegated deputy chair), distributed, listed by year, and backed by an evidence package."""
 from __future__ import annotations
 
+import logging
 import random
 import time
 from datetime import datetime
@@ -14,8 +15,10 @@ from chalicelib.domain import clock, ids
 from chalicelib.domain import resolution as domain
 from chalicelib.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState
 from chalicelib.domain.roster import VOTING_ROLES, voting_members
-from chalicelib.services import bodies, documents, notify, room as meeting_room, signatures
+from chalicelib.services import bodies, documents, exchange, notify, room as meeting_room, signatures
 from chalicelib.services import evidence as evidence_builder
+
+log = logging.getLogger("ecabinet.resolutions")
 
 # The service's clock: a test replaces it to sign just before and just after midnight on 31 December.
 now: Callable[[], datetime] = clock.now
@@ -64,7 +67,8 @@ def view(d: dict) -> dict:
         "document_sha256": d["document_sha256"],
         "drafting_agency": d.get("drafting_agency"),
         "drafting_agencies": d.get("drafting_agencies", []),
-        "recipients": d.get("recipients", []),
+        "recipients": d.get("recipients", []) + [{"body_id": b} for b in d.get("recipient_bodies") or []],
+        "recipient_bodies": d.get("recipient_bodies", []),
         "delegate": d.get("delegate"),
         "signer": d.get("signer"),
         "signed_at": d.get("signed_at"),
@@ -152,13 +156,15 @@ def _available_version(body_id: str, document_id: str) -> tuple[int, str]:
 # ---------------------------------------------------------------------------------------- commands
 
 def create(principal: Principal, body_id: str, *, title: str, source: dict, document_id: str,
-           recipients: list[str] | None) -> dict:
+           recipients: list | None) -> dict:
     caller = bodies.place(principal, body_id)
     caller.require("secretariat", action="soạn dự thảo nghị quyết")
     kind, source_id, source_data = _source_item(body_id, source)
     _require_passed(kind, source_data)
     version, sha256 = _available_version(body_id, document_id)
-    recipients = list(dict.fromkeys(recipients or []))
+    recipient_bodies = list(dict.fromkeys(r["body_id"] for r in recipients or [] if isinstance(r, dict)))
+    recipients = list(dict.fromkeys(r for r in recipients or [] if isinstance(r, str)))
+    exchange.check_recipients(body_id, recipient_bodies)  # 404 unknown, 403 neither parent nor child
     if recipients:
         found = store.batch_get([bodies.member_key(body_id, u) for u in recipients])
         missing = [u for u in recipients if bodies.member_key(body_id, u) not in found]
@@ -172,7 +178,7 @@ def create(principal: Principal, body_id: str, *, title: str, source: dict, docu
         "source": {"kind": kind, "id": source_id}, "document_id": document_id, "document_version": version,
         "document_sha256": sha256, "drafting_agency": agencies[0] if agencies else None,
         "drafting_agencies": agencies,
-        "recipients": recipients, "delegate": None, "number": None, "year": None, "signer": None,
+        "recipients": recipients, "recipient_bodies": recipient_bodies, "delegate": None, "number": None, "year": None, "signer": None,
         "signed_at": None, "signature_block": None, "signature": None, "created_at": clock.iso(at),
         "created_by": caller.user_id, "drafted_year": domain.resolution_year(at),
     }
@@ -187,7 +193,7 @@ def create(principal: Principal, body_id: str, *, title: str, source: dict, docu
                      {"drafting_agency": data["drafting_agency"], "guests": []})  # the agency reads its draft
     work.record("resolution.drafted", resolution_id, {k: data[k] for k in (
         "title", "source", "document_id", "document_version", "document_sha256", "drafting_agencies",
-        "recipients")})
+        "recipients", "recipient_bodies")})
     out = view({**data, "_state": domain.DRAFT})
     try:
         work.commit(response=(201, out), at=clock.iso(at))
@@ -330,6 +336,10 @@ def sign(principal: Principal, body_id: str, resolution_id: str, signature: dict
                 raise Conflict("Nguồn của nghị quyết không còn ở trạng thái đã kết thúc.") from None
             raise
         _distribute(body_id, issued)
+        try:
+            exchange.dispatch_resolution(body_id, issued)
+        except Exception:  # issued and committed: undelivered dispatches are queued again by the sweep
+            log.exception("resolution %s: distribution to bodies failed", resolution_id)
         return out
     raise Conflict("Nhiều nghị quyết đang được ký cùng lúc; vui lòng thử lại.")
 

@@ -138,6 +138,23 @@ def build_world(api, roster=None) -> World:
     poll = new_poll(api, body, meeting, second, "Thông qua đề án thứ hai?")
     ok(api.post(f"/v1/bodies/{body}/polls/{poll}/open", "chair"))
     world.ids["poll"] = poll
+
+    # A commune under the body sends it a dossier: the body's inbox holds one entry.
+    from datetime import date
+
+    from chalicelib.services import documents, exchange
+    from chalicelib.services.context import Principal
+    from tools import seed as seeding
+
+    child = f"{body}-xa"
+    seeding.seed(child, "Ủy ban nhân dân xã thử nghiệm", level="commune", parent_id=body, rows=[
+        {"user_id": "sec", "name": "Văn thư xã", "role": "secretariat", "title": "Văn thư",
+         "term_start": date(2020, 1, 1)}])
+    paper = documents.create_generated(None, child, "sec", "Báo cáo", "bao-cao.pdf", "application/pdf",
+                                       b"%PDF-1.7\n" + "Báo cáo".encode() * 20)
+    world.ids["inbox"] = exchange.send_dossier(Principal("sec", False), child, to_body=body, title="Báo cáo của xã",
+                                               document_ids=[paper], note=None)["dispatch_id"]
+    local_events.drain(wiring.APP)
     return world
 
 

@@ -1,6 +1,7 @@
 """The web app in Debian's headless Chromium against the real API on the test session's stand-in: a member
 answers a ballot with a browser-made signature; the first meeting with three browser contexts ending with the
-chair signing the resolution; an assistant finds no vote button; axe-core finds no serious violation.
+chair signing the resolution; an assistant finds no vote button; a province's dossier is acknowledged in the
+Government's inbox; axe-core finds no serious violation.
 Screenshots are kept under build/screenshots/."""
 from __future__ import annotations
 
@@ -32,6 +33,19 @@ def _missing() -> str | None:
     return None
 
 
+def _province_sends_a_dossier() -> None:
+    """Hà Nội's secretariat sends a dossier up to the Government (delivered by the pump), for the exchange scenario."""
+    from chalicelib.services import documents, exchange
+    from chalicelib.services.context import Principal
+
+    seed.seed_demo_provinces()
+    sender = Principal("ha-noi-van-phong", False)
+    doc = documents.create_generated(None, "ha-noi", sender, "Tờ trình", "to-trinh.pdf", "application/pdf",
+                                     b"%PDF-1.7\n" + "Tờ trình".encode() * 100)
+    exchange.send_dossier(sender, "ha-noi", to_body=seed.GOVERNMENT_ID, document_ids=[doc], note=None,
+                          title="Tờ trình của Ủy ban nhân dân thành phố Hà Nội")
+
+
 @pytest.mark.skipif(_missing() is not None, reason=_missing() or "")
 def test_web_app_end_to_end_in_headless_chromium(api):
     from app import app
@@ -39,6 +53,7 @@ def test_web_app_end_to_end_in_headless_chromium(api):
 
     seed.seed()
     seed.certify_demo_members()
+    _province_sends_a_dossier()
     from tests.conftest import APP_ENV
 
     env = dict(APP_ENV)  # the session's settings as set up, whatever earlier tests left in os.environ

@@ -160,7 +160,7 @@ def test_queue_consumers_report_partial_batch_failures_and_queues_dead_letter(te
                 queue = packaging.queue_of(event["Properties"]["Queue"])
                 assert queue in queues, (name, event["Properties"]["Queue"])
                 consumers.setdefault(queue, []).append(function["Properties"]["Timeout"])
-    assert {"NotificationsQueue", "DocumentsQueue"} <= set(consumers)
+    assert {"NotificationsQueue", "DocumentsQueue", "ExchangeQueue"} <= set(consumers)
     for name, queue in queues.items():
         props = queue["Properties"]
         assert props.get("KmsMasterKeyId"), name
@@ -170,6 +170,21 @@ def test_queue_consumers_report_partial_batch_failures_and_queues_dead_letter(te
         for timeout in consumers.get(name, []):
             assert props["VisibilityTimeout"] >= 6 * timeout, (name, props["VisibilityTimeout"], timeout)
     assert dead_letter and all(resources[d]["Type"] == "AWS::SQS::Queue" for d in dead_letter)
+
+
+def test_events_go_to_a_bus_of_their_own_that_only_the_exchange_consumer_publishes_to(template):
+    buses = _resources(template, "AWS::Events::EventBus")
+    assert list(buses) == ["EventBus"]
+    publishers = []
+    for name, role in _resources(template, "AWS::IAM::Role").items():
+        for policy in role["Properties"].get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                actions = statement.get("Action", [])
+                actions = actions if isinstance(actions, list) else [actions]
+                if "events:PutEvents" in actions:
+                    assert statement["Resource"] == {"Fn::GetAtt": ["EventBus", "Arn"]}, name
+                    publishers.append(name)
+    assert publishers == ["ExchangeRole"]
 
 
 def test_tables_are_on_demand_recoverable_encrypted_and_protected_in_prod(template):

@@ -55,6 +55,10 @@ def data_for(kind: str, title: str = "Đề án cải cách thủ tục hành ch
         "non_responders": ["Nguyễn Văn A", "Trần Thị Bình", "Lê Đức Thọ"],
         "recipient_name": "Nguyễn Xuân Phúc",
         "body_name": "Chính phủ",
+        "from_name": "Chính phủ",
+        "document_title": title,
+        "document_kind": "resolution",
+        "received_at": DEADLINE,
     }
     data.update(extra)
     return data

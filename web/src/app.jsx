@@ -13,6 +13,7 @@ import { ResolutionScreen } from './screens/Resolution.jsx';
 import { SecretariatHome, BallotForm, MeetingForm, UploadScreen } from './screens/Secretariat.jsx';
 import { ReportsScreen } from './screens/Reports.jsx';
 import { revokeAllObjectUrls } from './documents.js';
+import { ExchangeScreen, InboxBadge } from './screens/Exchange.jsx';
 
 const ROUTES = [
   ['/', MyWork],
@@ -24,12 +25,14 @@ const ROUTES = [
   ['/secretariat/meetings/new', MeetingForm, 'secretariat'],
   ['/secretariat/documents', UploadScreen, 'secretariat'],
   ['/reports', ReportsScreen, 'reports'],
+  ['/exchange', ExchangeScreen, 'exchange'],
 ];
 
 const canSee = (need, role) =>
   !need ||
   (need === 'secretariat' && (role === 'secretariat' || role === 'platform_admin')) ||
-  (need === 'reports' && ['secretariat', 'chair', 'deputy_chair', 'platform_admin'].includes(role));
+  (need === 'reports' && ['secretariat', 'chair', 'deputy_chair', 'platform_admin'].includes(role)) ||
+  (need === 'exchange' && ['secretariat', 'chair', 'platform_admin'].includes(role));
 
 export function App() {
   const [session, setSession] = useState(null);
@@ -102,6 +105,7 @@ function Shell({ session, onSignOut, path = '', children }) {
         ['/', 'Việc của tôi'],
         ...(canSee('secretariat', role) ? [['/secretariat', 'Văn phòng']] : []),
         ...(canSee('reports', role) ? [['/reports', 'Báo cáo']] : []),
+        ...(canSee('exchange', role) ? [['/exchange', <>Liên thông <InboxBadge /></>]] : []),
       ]
     : [];
   return (

@@ -12,6 +12,7 @@ import { navigate, Link } from '../router.jsx';
 import { Dossier } from '../components/Dossier.jsx';
 import { Uploader } from '../components/Uploader.jsx';
 import { BarRow, OutcomeLine } from '../components/Charts.jsx';
+import { RecipientBodies } from './Exchange.jsx';
 import {
   useAsync, useInterval, useSession, Problem, Loading, PageTitle, Badge, ConfirmDialog, Receipt, Notice,
 } from '../components/ui.jsx';
@@ -646,6 +647,7 @@ function ResolutionFromPoll({ poll, item }) {
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
   const [created, setCreated] = useState(poll.resolution_id || null);
+  const [toBodies, setToBodies] = useState([]);
   if (created) {
     return (
       <p>
@@ -662,7 +664,8 @@ function ResolutionFromPoll({ poll, item }) {
     setError(null);
     try {
       const r = await api(bodyPath('/resolutions'), {
-        method: 'POST', body: { title: title.trim(), source: { poll_id: poll.poll_id }, document_id: docId },
+        method: 'POST', body: { title: title.trim(), source: { poll_id: poll.poll_id }, document_id: docId,
+          recipients: toBodies.map((body_id) => ({ body_id })) },
       });
       setCreated(r.resolution_id);
       navigate(`/resolutions/${enc(r.resolution_id)}`);
@@ -688,6 +691,7 @@ function ResolutionFromPoll({ poll, item }) {
           ))}
         </select>
       </div>
+      <RecipientBodies value={toBodies} onChange={setToBodies} idPrefix={`res-to-${poll.poll_id}`} />
       <button type="submit" class="btn btn-primary" disabled={busy || !docId}>
         Soạn nghị quyết trình ký
       </button>
