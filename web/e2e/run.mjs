@@ -7,6 +7,7 @@ import { ballotScenario } from './scenarios/ballot.mjs';
 import { meetingScenario } from './scenarios/meeting.mjs';
 import { assistantScenario } from './scenarios/assistant.mjs';
 import { screensScenario } from './scenarios/screens.mjs';
+import { consoleScenario } from './scenarios/console.mjs';
 
 const only = process.env.E2E_ONLY ? new Set(process.env.E2E_ONLY.split(',')) : null;
 const scenarios = [
@@ -14,6 +15,7 @@ const scenarios = [
   ['meeting', 'the first meeting with three browser contexts, ending with the chair signing the resolution', meetingScenario],
   ['assistant', 'an assistant finds no vote, answer or sign button', assistantScenario],
   ['screens', 'sign-in, the secretariat desk and API problem details render accessibly', screensScenario],
+  ['console', "the clerk's roll call of 27 members and a vote to the end with the chair", consoleScenario],
 ].filter(([key]) => !only || only.has(key));
 
 // Screenshots of a previous failed run would mislead: drop them.

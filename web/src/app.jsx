@@ -13,6 +13,10 @@ import { ResolutionScreen } from './screens/Resolution.jsx';
 import { SecretariatHome, BallotForm, MeetingForm, UploadScreen } from './screens/Secretariat.jsx';
 import { ReportsScreen } from './screens/Reports.jsx';
 import { revokeAllObjectUrls } from './documents.js';
+import { clearSession, restoreSession } from './session.js';
+import { OfflineBanner } from './components/OfflineBanner.jsx';
+import { BallotEdit } from './screens/BallotEdit.jsx';
+import { ResolutionRegister } from './screens/ResolutionRegister.jsx';
 
 const ROUTES = [
   ['/', MyWork],
@@ -21,6 +25,8 @@ const ROUTES = [
   ['/resolutions/:resolutionId', ResolutionScreen],
   ['/secretariat', SecretariatHome, 'secretariat'],
   ['/secretariat/ballots/new', BallotForm, 'secretariat'],
+  ['/secretariat/ballots/:ballotId/edit', BallotEdit, 'secretariat'],
+  ['/resolutions', ResolutionRegister],
   ['/secretariat/meetings/new', MeetingForm, 'secretariat'],
   ['/secretariat/documents', UploadScreen, 'secretariat'],
   ['/reports', ReportsScreen, 'reports'],
@@ -34,9 +40,22 @@ const canSee = (need, role) =>
 export function App() {
   const [session, setSession] = useState(null);
   const [expired, setExpired] = useState(false);
+  // A session kept from before a reload is restored before anything asks to sign in.
+  const [restoring, setRestoring] = useState(() => restoreSession() !== null);
   const path = useLocation();
 
+  useEffect(() => {
+    const kept = restoreSession();
+    if (!kept) return;
+    setToken(kept.token);
+    loadSession(kept.userId, kept.stageLocal)
+      .then((s) => setSession(s))
+      .catch(() => (setToken(null), clearSession()))
+      .finally(() => setRestoring(false));
+  }, []);
+
   const signOut = async ({ reason } = {}) => {
+    clearSession();
     setToken(null);
     setSession(null);
     revokeAllObjectUrls();
@@ -48,11 +67,11 @@ export function App() {
   useEffect(() => onUnauthenticated(() => signOut({ reason: 'expired' })), []);
 
   useEffect(() => {
-    if (!session && !path.startsWith('/sign-in')) {
+    if (!session && !restoring && !path.startsWith('/sign-in')) {
       const back = path !== '/' ? `?next=${encodeURIComponent(path)}` : '';
       navigate(`/sign-in${back}`, { replace: true });
     }
-  }, [session, path]);
+  }, [session, path, restoring]);
 
   const onSignedIn = (s) => {
     setExpired(false);
@@ -60,6 +79,16 @@ export function App() {
     const next = new URLSearchParams(location.search).get('next');
     navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : '/', { replace: true });
   };
+
+  if (restoring && !session) {
+    return (
+      <Shell>
+        <p class="loading" role="status">
+          Đang khôi phục phiên làm việc…
+        </p>
+      </Shell>
+    );
+  }
 
   if (!session || path.startsWith('/sign-in')) {
     return (
@@ -102,6 +131,7 @@ function Shell({ session, onSignOut, path = '', children }) {
         ['/', 'Việc của tôi'],
         ...(canSee('secretariat', role) ? [['/secretariat', 'Văn phòng']] : []),
         ...(canSee('reports', role) ? [['/reports', 'Báo cáo']] : []),
+        ['/resolutions', 'Sổ nghị quyết'],
       ]
     : [];
   return (
@@ -154,6 +184,7 @@ function Shell({ session, onSignOut, path = '', children }) {
           xem, không trả lời phiếu, biểu quyết hay ký thay.
         </aside>
       )}
+      <OfflineBanner />
       <main id="main" tabIndex={-1}>
         {children}
       </main>

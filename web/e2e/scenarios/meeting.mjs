@@ -44,6 +44,7 @@ export async function meetingScenario(browser, cast, state, step) {
   await signIn(chair.page, chairId, meetingPath);
   await chair.page.getByRole('button', { name: 'Dự tại phòng họp' }).click();
   await chair.page.getByRole('button', { name: 'Khai mạc phiên họp' }).click();
+  await chair.page.getByRole('button', { name: 'Xác nhận khai mạc' }).click();
   await chair.page.getByRole('button', { name: 'Bế mạc phiên họp' }).waitFor();
 
   const room = await newContext(browser, 'tablet', 'member-in-room');
@@ -80,6 +81,7 @@ export async function meetingScenario(browser, cast, state, step) {
   await chair.page.getByLabel('Nội dung biểu quyết mới').fill('Thông qua Nghị quyết phiên họp Chính phủ thường kỳ tháng 6 năm 2019');
   await chair.page.getByRole('button', { name: 'Tạo biểu quyết' }).click();
   await chair.page.getByRole('button', { name: 'Mở biểu quyết' }).click();
+  await chair.page.getByRole('button', { name: 'Xác nhận mở biểu quyết' }).click();
   await chair.page.getByText('Đang biểu quyết').first().waitFor();
   await axe(chair.page, 'meeting-room-chair');
   await shot(chair.page, 'chair-meeting-room-tablet');
@@ -111,6 +113,7 @@ export async function meetingScenario(browser, cast, state, step) {
   }
   await shot(chair.page, 'chair-live-tally-tablet');
   await chair.page.getByRole('button', { name: 'Kết thúc biểu quyết' }).click();
+  await chair.page.getByRole('button', { name: 'Xác nhận kết thúc biểu quyết' }).click();
   await chair.page.getByText('Được thông qua').waitFor();
 
   step('secretariat drafts the resolution from the poll');
@@ -138,6 +141,7 @@ export async function meetingScenario(browser, cast, state, step) {
   await chair.page.setViewportSize({ width: 1024, height: 768 });
   await go(chair.page, meetingPath);
   await chair.page.getByRole('button', { name: 'Bế mạc phiên họp' }).click();
+  await chair.page.getByRole('button', { name: 'Xác nhận bế mạc' }).click();
   await chair.page.getByText('Đã kết thúc').first().waitFor();
   await go(sec.page, '/reports');
   await sec.page.locator('figure.chart svg').first().waitFor();
