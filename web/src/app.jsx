@@ -46,12 +46,20 @@ export function App() {
 
   useEffect(() => {
     const kept = restoreSession();
-    if (!kept) return;
+    if (!kept) return undefined;
     setToken(kept.token);
-    loadSession(kept.userId, kept.stageLocal)
-      .then((s) => setSession(s))
-      .catch(() => (setToken(null), clearSession()))
-      .finally(() => setRestoring(false));
+    let timer;
+    const attempt = () =>
+      loadSession(kept.userId, kept.stageLocal).then(
+        (s) => (setSession(s), setRestoring(false)),
+        (e) => {
+          // Offline (the app shell came from the service worker): keep the session and try again.
+          if (e.status === 0) timer = setTimeout(attempt, 3000);
+          else (setToken(null), clearSession(), setRestoring(false));
+        },
+      );
+    attempt();
+    return () => clearTimeout(timer);
   }, []);
 
   const signOut = async ({ reason } = {}) => {

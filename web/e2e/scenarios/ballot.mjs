@@ -1,6 +1,6 @@
 // A member answers an opinion ballot with a browser-made signature; the secretariat follows and aggregates.
 import {
-  assert, axe, go, newContext, seedFile, shot, signIn, SECRETARIAT, WEB_URL,
+  assert, axe, go, newContext, seedFile, shot, signIn, SECRETARIAT, TIMEOUT, WEB_URL,
 } from '../lib.mjs';
 
 export async function ballotScenario(browser, cast, state, step) {
@@ -14,7 +14,7 @@ export async function ballotScenario(browser, cast, state, step) {
   await sec.page.getByLabel('Tệp hồ sơ').setInputFiles(await seedFile(browser, 'to-trinh-du-an-luat.pdf'));
   await sec.page.getByLabel('Tên tài liệu').fill('Tờ trình dự án Luật (dự thảo)');
   await sec.page.getByRole('button', { name: 'Tải hồ sơ lên' }).click();
-  await sec.page.getByTestId('uploaded-doc').waitFor();
+  await sec.page.getByTestId('uploaded-doc').waitFor({ timeout: 3 * TIMEOUT }); // verified by the queue consumer
   await sec.page.getByLabel('Tên phiếu').fill('Phiếu lấy ý kiến về dự án Luật sửa đổi, bổ sung một số điều');
   await sec.page.getByLabel('Tóm tắt nội dung').fill('Bộ chủ trì đề nghị Chính phủ cho ý kiến về hai vấn đề còn ý kiến khác nhau.');
   await sec.page.getByRole('textbox', { name: 'Câu 1' }).fill('Đồng ý thông qua hồ sơ dự án Luật để trình Quốc hội?');

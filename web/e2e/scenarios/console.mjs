@@ -104,6 +104,7 @@ export async function consoleScenario(browser, cast, state, step) {
     return r && r.top < innerHeight && r.bottom > 0;
   }, null, { timeout: 5000 });
   await axe(sec.page, 'clerk-console-tablet');
+  await sec.page.locator('.rollcall-list').evaluate((el) => (el.scrollTop = 0));
   await sec.page.getByTestId('room-console').evaluate((el) => el.scrollIntoView({ block: 'start' }));
   await docShot(sec.page, 'clerk-console-tablet');
   await shot(sec.page, 'clerk-console-full');
@@ -136,6 +137,17 @@ export async function consoleScenario(browser, cast, state, step) {
     await axe(sec.page, `clerk-console-${label}`);
     await axe(chair.page, `chair-room-${label}`);
   }
+
+  step('offline, the chair sees how old the figures are; the app shell reloads without a network');
+  await chair.page.setViewportSize({ width: 1180, height: 820 });
+  await chair.context.setOffline(true);
+  await chair.page.getByTestId('offline-banner').filter({ hasText: /Ngoại tuyến — số liệu lúc \d\d:\d\d/ }).waitFor();
+  await axe(chair.page, 'chair-room-offline');
+  await chair.page.reload();
+  await chair.page.getByTestId('offline-banner').waitFor();
+  await chair.context.setOffline(false);
+  await chair.page.getByRole('heading', { level: 1, name: 'Phiên họp Chính phủ thường kỳ tháng 7' }).waitFor();
+  await chair.page.getByTestId('offline-banner').waitFor({ state: 'detached' });
 
   step('the chair ends the meeting; the clerk draws up the minutes and hands out the PDF');
   await chair.page.getByRole('button', { name: 'Bế mạc phiên họp' }).click();

@@ -2,7 +2,7 @@
 // a member remote on a phone; the other members join and vote through the API with their own signatures;
 // 21 in the room, 4 remote, 25 for; the chair signs the resolution on a phone.
 import {
-  assert, axe, BODY, call, go, newContext, seedFile, shot, signAs, signIn, tokenFor, SECRETARIAT,
+  assert, axe, BODY, call, go, newContext, seedFile, shot, signAs, signIn, tokenFor, SECRETARIAT, TIMEOUT,
 } from '../lib.mjs';
 
 export async function meetingScenario(browser, cast, state, step) {
@@ -28,7 +28,7 @@ export async function meetingScenario(browser, cast, state, step) {
   await sec.page.getByLabel('Tệp hồ sơ').setInputFiles(await seedFile(browser, 'du-thao-nghi-quyet.pdf'));
   await sec.page.getByLabel('Tên tài liệu').fill('Dự thảo Nghị quyết phiên họp');
   await sec.page.getByRole('button', { name: 'Tải hồ sơ lên' }).click();
-  await sec.page.getByTestId('uploaded-doc').waitFor();
+  await sec.page.getByTestId('uploaded-doc').waitFor({ timeout: 3 * TIMEOUT }); // verified by the queue consumer
   await sec.page.getByLabel('Tên nội dung').fill('Khai trương Hệ thống e-Cabinet và thông qua Nghị quyết phiên họp');
   // The drafting agency is a member of the roster with that role (the API takes its id).
   const agency = cast.roster.find((m) => m.role === 'drafting_agency');
