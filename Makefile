@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 STAGE ?= dev
 PORT ?= 8000
 
-.PHONY: run test reset bench fuzz package deploy lint clean web browser docs
+.PHONY: run test reset bench fuzz package deploy lint clean web browser docs poppler
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: $(STAMP) web
 	PORT=$(PORT) $(BIN)/python -m tools.run_local
 
-test: $(STAMP) web browser
+test: $(STAMP) web browser poppler
 	E2E=1 $(BIN)/python -m pytest -q
 
 # The web app, built from the npm registry when node is present (the API runs without it). A node_modules that
@@ -25,7 +25,7 @@ web:
 	@if command -v npm >/dev/null; then \
 	  if [ ! -L web/node_modules ] && { [ ! -f web/node_modules/.package-lock.json ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; }; then \
 	    (cd web && npm ci --no-audit --no-fund --loglevel=error); fi; \
-	  if [ ! -f web/dist/index.html ] || [ -n "$$(find web/src web/index.html web/vite.config.js -newer web/dist/index.html 2>/dev/null)" ]; then \
+	  if [ ! -f web/dist/index.html ] || [ -n "$$(find web/src web/public web/index.html web/vite.config.js -newer web/dist/index.html 2>/dev/null)" ]; then \
 	    (cd web && npm run build --silent); fi; \
 	else echo "npm not found: the web app is not built"; fi
 
@@ -34,6 +34,12 @@ browser:
 	@test -x /usr/bin/chromium || { command -v apt-get >/dev/null && \
 	  { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
 	    echo "chromium could not be installed: the browser tests will be skipped"; }; } || true
+
+# poppler's pdftotext reads the PDFs the API hands out (ballot report, minutes) in their tests.
+poppler:
+	@command -v pdftotext >/dev/null || { command -v apt-get >/dev/null && \
+	  { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null) || \
+	    echo "poppler-utils could not be installed: the PDF text checks will be skipped"; }; } || true
 
 reset:
 	rm -rf .local

@@ -101,7 +101,7 @@ def _check_decision(package: dict, anchors: list[str], found: _Findings):
             found.add("wrong_target", f"Bản ghi {name} số {record.get('seq')} không thuộc quyết định «{target_id}».")
     anchor = opening.get("hash")
     if decision.get("anchor") not in (None, anchor):
-        found.add("anchor", "Mã neo (anchor) của quyết định không khớp bản ghi mở.")
+        found.add("anchor", "Mã neo của quyết định không khớp bản ghi mở.")
     opened = opening.get("data") or {}
     closed = closing.get("data") or {}
     try:
@@ -214,7 +214,7 @@ def check_signed(sig: dict, certificates: dict, anchors: list[str], *, action, b
 def _moment(text) -> datetime:
     moment = datetime.fromisoformat(text) if isinstance(text, str) else None
     if moment is None or moment.tzinfo is None:
-        raise signing.SignatureRefused("malformed", "thời điểm ký (signed_at) không có múi giờ.")
+        raise signing.SignatureRefused("malformed", "thời điểm ký không có múi giờ.")
     return moment
 
 

@@ -122,7 +122,7 @@ def decode_cursor(cursor: str | None, pk: str) -> dict | None:
     except (ValueError, TypeError, AttributeError):
         ok = False
     if not ok:
-        raise ValidationFailed("Con trỏ phân trang (cursor) không hợp lệ.")
+        raise ValidationFailed("Con trỏ phân trang không hợp lệ.")
     return {"pk": raw["pk"], "sk": raw["sk"]}
 
 

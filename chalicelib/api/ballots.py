@@ -8,7 +8,7 @@ from pydantic import Field
 
 from chalicelib.api.http import LIST_QUERY, Schema, route
 from chalicelib.api.schemas import AwareDatetime, Id, IdList, LongText, Text
-from chalicelib.domain.ballot import COMMENT_MAX, MAX_QUESTIONS, MAX_RECIPIENTS, QUESTION_TEXT_MAX
+from chalicelib.domain.ballot import COMMENT_MAX, MAX_QUESTIONS, MAX_RECIPIENTS, QUESTION_TEXT_MAX, RETURN_REASON_MAX
 from chalicelib.services import ballots
 from chalicelib.services.context import Principal
 
@@ -29,6 +29,20 @@ class BallotCreate(Schema):
     document_ids: IdList = Field(default_factory=list)
     deadline: AwareDatetime | None = None
     recipients: list[Id] | None = Field(default=None, min_length=1, max_length=MAX_RECIPIENTS)
+
+
+class BallotPatch(Schema):
+    """Any of the draft's fields; `recipients: null` goes back to every member in office."""
+    title: Text | None = None
+    summary: LongText | None = None
+    questions: list[Question] | None = Field(default=None, min_length=1, max_length=MAX_QUESTIONS)
+    document_ids: IdList | None = None
+    deadline: AwareDatetime | None = None
+    recipients: list[Id] | None = Field(default=None, min_length=1, max_length=MAX_RECIPIENTS)
+
+
+class BallotReturn(Schema):
+    reason: str = Field(min_length=1, max_length=RETURN_REASON_MAX)
 
 
 class Answer(Schema):
@@ -61,9 +75,32 @@ def get_ballot(principal: Principal, body_id: str, ballot_id: str):
     return ballots.get(principal, body_id, ballot_id)
 
 
+@route(bp, BALLOT, "PATCH", body=BallotPatch, summary="Edit a draft ballot until it is submitted (secretariat)")
+def edit_ballot(principal: Principal, body_id: str, ballot_id: str, body: BallotPatch):
+    fields = body.model_dump(exclude_unset=True)
+    for name in ("title", "summary", "questions", "document_ids", "deadline"):
+        if name in fields and fields[name] is None:
+            del fields[name]  # only recipients take null (back to every member in office)
+    if "deadline" in fields:
+        fields["deadline"] = body.deadline
+    return ballots.update_draft(principal, body_id, ballot_id, fields)
+
+
+@route(bp, BALLOT + "/return", "POST", body=BallotReturn,
+       summary="Return a submitted ballot to the secretariat as a draft, with a reason (chair, deputy chair)")
+def return_ballot(principal: Principal, body_id: str, ballot_id: str, body: BallotReturn):
+    return ballots.return_to_draft(principal, body_id, ballot_id, body.reason)
+
+
 @route(bp, BALLOT + "/report", summary="Aggregate per question with outcomes (secretariat, chair)")
 def ballot_report(principal: Principal, body_id: str, ballot_id: str):
     return ballots.report(principal, body_id, ballot_id)
+
+
+@route(bp, BALLOT + "/report.pdf",
+       summary="The final report of a closed ballot as PDF: a short-lived, audited link (secretariat, chair)")
+def ballot_report_pdf(principal: Principal, body_id: str, ballot_id: str):
+    return ballots.report_pdf(principal, body_id, ballot_id)
 
 
 @route(bp, BALLOT + "/submit", "POST", summary="Submit a draft for approval (secretariat)")

@@ -32,6 +32,12 @@ class ItemCreate(Schema):
     guests: IdList = Field(default_factory=list)
 
 
+class ItemPatch(Schema):
+    title: Name | None = None
+    document_ids: IdList | None = None
+    drafting_agency: Id | None = None
+
+
 class ItemOrder(Schema):
     position: int = Field(ge=1, le=500)
 
@@ -87,6 +93,18 @@ def get_meeting(principal: Principal, body_id: str, meeting_id: str):
 def add_item(principal: Principal, body_id: str, meeting_id: str, body: ItemCreate):
     return 201, meetings.add_item(principal, body_id, meeting_id, body.title, body.document_ids,
                                   body.drafting_agency, body.guests)
+
+
+@route(bp, ITEM, "PATCH", body=ItemPatch, summary="Edit an agenda item before the meeting starts (secretariat)")
+def edit_item(principal: Principal, body_id: str, meeting_id: str, item_id: str, body: ItemPatch):
+    fields = body.model_dump(exclude_unset=True)
+    fields = {k: v for k, v in fields.items() if v is not None or k == "drafting_agency"}
+    return meetings.edit_item(principal, body_id, meeting_id, item_id, fields)
+
+
+@route(bp, ITEM, "DELETE", summary="Remove an agenda item before the meeting starts (secretariat)")
+def remove_item(principal: Principal, body_id: str, meeting_id: str, item_id: str):
+    return meetings.remove_item(principal, body_id, meeting_id, item_id)
 
 
 @route(bp, ITEM + "/order", "PUT", body=ItemOrder, summary="Move an agenda item (secretariat)")
@@ -162,6 +180,11 @@ def consent_block(principal: Principal, body_id: str, meeting_id: str):
 @route(bp, M + "/minutes", "POST", status=201, summary="Generate the minutes of an ended meeting (secretariat)")
 def generate_minutes(principal: Principal, body_id: str, meeting_id: str):
     return 201, minutes.generate_minutes(principal, body_id, meeting_id)
+
+
+@route(bp, M + "/minutes.pdf", summary="The minutes as PDF: a short-lived, audited link (members, chair, secretariat)")
+def minutes_pdf(principal: Principal, body_id: str, meeting_id: str):
+    return minutes.minutes_pdf(principal, body_id, meeting_id)
 
 
 @route(bp, "/v1/bodies/{body}/reports/meetings",

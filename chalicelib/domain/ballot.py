@@ -25,10 +25,15 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str, str]] = {
     "send": (("approved",), "sent", "gửi phiếu lấy ý kiến"),
     "close": (("sent",), "closed", "kết thúc phiếu lấy ý kiến"),
     "withdraw": (("draft", "submitted"), "withdrawn", "rút phiếu lấy ý kiến"),
+    "return": (("submitted",), "draft", "trả lại phiếu lấy ý kiến"),
 }
+# Fields of a draft the secretariat may still change; nothing changes once it has been submitted.
+EDITABLE = ("title", "summary", "questions", "document_ids", "deadline", "recipients")
+RETURN_REASON_MAX = 2000
 ACTION_NAMES = {action: name for action, (_, _, name) in TRANSITIONS.items()} | {
     "answer": "trả lời phiếu lấy ý kiến",
     "report": "xem báo cáo tổng hợp",
+    "edit": "sửa phiếu lấy ý kiến",
 }
 
 
@@ -43,6 +48,19 @@ def next_state(state: str, action: str) -> str:
 def require_state(state: str, allowed: Iterable[str], action: str) -> None:
     if state not in tuple(allowed):
         raise WrongState(WHAT, state, ACTION_NAMES[action])
+
+
+def require_editable(state: str) -> None:
+    """Only a draft is edited: once submitted the chair approves what was submitted, not a moving text."""
+    if state != "draft":
+        raise WrongState(WHAT, state, ACTION_NAMES["edit"])
+
+
+def check_return_reason(reason: str) -> str:
+    text = (reason or "").strip()
+    if not text or len(text) > RETURN_REASON_MAX:
+        raise ValidationFailed(f"Lý do trả lại phải có từ 1 đến {RETURN_REASON_MAX} ký tự.")
+    return text
 
 
 # --------------------------------------------------------------------------- questions and recipients
@@ -99,8 +117,8 @@ def check_answers(questions: list[dict], answers: list[dict]) -> None:
             raise ValidationFailed(f"Câu hỏi «{qid}» được trả lời nhiều lần.", question_id=qid)
         seen.add(qid)
         if a.get("choice") not in BALLOT_CHOICES:
-            raise ValidationFailed(f"Câu hỏi «{qid}»: lựa chọn phải là agree (đồng ý), disagree (không đồng ý) "
-                                   "hoặc other (ý kiến khác).", question_id=qid)
+            raise ValidationFailed(f"Câu hỏi «{qid}»: lựa chọn phải là đồng ý, không đồng ý hoặc ý kiến khác.",
+                                   question_id=qid)
         comment = a.get("comment")
         if comment is not None and (not isinstance(comment, str) or len(comment) > COMMENT_MAX):
             raise ValidationFailed(f"Câu hỏi «{qid}»: ý kiến bình luận tối đa {COMMENT_MAX} ký tự.",

@@ -326,7 +326,7 @@ def _decode_value(value_b64: Any) -> bytes:
             raw = None
     if raw is None:
         raise SignatureRefused(
-            "malformed", "Giá trị chữ ký (value) phải là chuỗi base64 chuẩn, có ký tự đệm '='."
+            "malformed", "Giá trị chữ ký phải là chuỗi base64 chuẩn, có ký tự đệm '='."
         )
     return raw
 
@@ -388,7 +388,7 @@ def _parse_signed_at(value: Any) -> datetime:
             return parsed
     raise SignatureRefused(
         "malformed",
-        "Thời điểm ký (signed_at) phải theo ISO 8601 và có múi giờ, ví dụ 2019-06-24T09:30:00+07:00.",
+        "Thời điểm ký phải theo ISO 8601 và có múi giờ, ví dụ 2019-06-24T09:30:00+07:00.",
     )
 
 
@@ -416,7 +416,7 @@ def verify_signed_action(
     if not isinstance(signature, dict) or set(signature) != SIGNATURE_FIELDS:
         raise SignatureRefused(
             "malformed",
-            "Chữ ký số (signature) phải là đối tượng có đúng các trường alg, value và signed_at.",
+            "Chữ ký số phải là đối tượng có đúng các trường alg, value và signed_at.",
         )
     alg = signature["alg"]
     value = signature["value"]
@@ -427,7 +427,7 @@ def verify_signed_action(
         )
     if not isinstance(value, str):
         raise SignatureRefused(
-            "malformed", "Giá trị chữ ký (value) phải là chuỗi base64 chuẩn, có ký tự đệm '='."
+            "malformed", "Giá trị chữ ký phải là chuỗi base64 chuẩn, có ký tự đệm '='."
         )
     signed_at = _parse_signed_at(signed_at_text)
 
@@ -436,7 +436,7 @@ def verify_signed_action(
         shown = f"{minutes:g}".replace(".", ",")
         raise SignatureRefused(
             "stale_signed_at",
-            f"Thời điểm ký (signed_at) lệch quá {shown} phút so với giờ của máy chủ.",
+            f"Thời điểm ký lệch quá {shown} phút so với giờ của máy chủ.",
         )
 
     try:

@@ -16,7 +16,7 @@ def _cursor_seq(cursor: str | None) -> int | None:
     if cursor is None:
         return None
     if not cursor.isdigit() or int(cursor) > MAX_SEQ:
-        raise ValidationFailed("Con trỏ phân trang (cursor) không hợp lệ.")
+        raise ValidationFailed("Con trỏ phân trang không hợp lệ.")
     return int(cursor)
 
 

@@ -81,6 +81,9 @@ def _view(d: dict, caller: Caller | None, leaves: list[dict] | None = None) -> d
     for state in ("submitted", "approved", "sent", "closed", "withdrawn"):
         if d.get(f"{state}_at"):
             view[f"{state}_at"], view[f"{state}_by"] = d[f"{state}_at"], d.get(f"{state}_by")
+    for extra in ("returned", "edited_at", "edited_by"):
+        if d.get(extra):
+            view[extra] = d[extra]
     if d.get("rules"):
         view["total_members"] = d["total_members"]
         view["roster_date"] = d["roster_date"]
@@ -95,10 +98,22 @@ def _view(d: dict, caller: Caller | None, leaves: list[dict] | None = None) -> d
             view["not_answered"] = missing
         mine = answered.get(caller.user_id) if caller is not None else None
         view["my_answer"] = _answer_view(mine) if mine else None
+        whom = _on_behalf_of(caller) if caller is not None else None
+        if whom is not None and whom in d["recipients"]:
+            # Whether the caller (an assistant: their member) has answered, as the list tells it too.
+            view["answered"] = whom in answered
     return view
 
 
 # --------------------------------------------------------------------------- drafting and transitions
+
+
+def _check_deadline(deadline: datetime, now: datetime) -> datetime:
+    if deadline <= now:
+        raise ValidationFailed("Hạn trả lời phải ở tương lai.")
+    if deadline > now + MAX_DEADLINE:
+        raise ValidationFailed("Hạn trả lời không được quá một năm kể từ hôm nay.")
+    return deadline
 
 
 def create(principal: Principal, body_id: str, fields: dict) -> dict:
@@ -107,11 +122,8 @@ def create(principal: Principal, body_id: str, fields: dict) -> dict:
     rules = bodies.rules_of(bodies.load_body(body_id))
     now = clock.now()
     questions = ballot.check_questions(fields["questions"])
-    deadline: datetime = fields.get("deadline") or now + timedelta(days=rules.ballot_deadline_days)
-    if deadline <= now:
-        raise ValidationFailed("Hạn trả lời (deadline) phải ở tương lai.")
-    if deadline > now + MAX_DEADLINE:
-        raise ValidationFailed("Hạn trả lời (deadline) không được quá một năm kể từ hôm nay.")
+    deadline: datetime = _check_deadline(fields.get("deadline") or now + timedelta(days=rules.ballot_deadline_days),
+                                         now)
     in_office = voting_members(bodies.all_members(body_id), clock.today())
     by_default = fields.get("recipients") is None
     recipients = ballot.check_recipients(in_office if by_default else fields["recipients"], in_office)
@@ -166,6 +178,79 @@ def approve(principal: Principal, body_id: str, ballot_id: str) -> dict:
 
 def withdraw(principal: Principal, body_id: str, ballot_id: str) -> dict:
     return _transition(principal, body_id, ballot_id, "withdraw", ("secretariat",))
+
+
+def update_draft(principal: Principal, body_id: str, ballot_id: str, fields: dict) -> dict:
+    """Change a draft (title, summary, questions, documents, deadline, recipients) until it is submitted:
+    one update conditioned on the state and the version read, so two editors never overwrite each other."""
+    caller, item = _load(principal, body_id, ballot_id)
+    caller.require("secretariat", action=ballot.ACTION_NAMES["edit"])
+    d = data_of(item)
+    ballot.require_editable(d["_state"])
+    unknown = set(fields) - set(ballot.EDITABLE)
+    if unknown or not fields:
+        raise ValidationFailed("Không có nội dung nào để sửa.")
+    changes: dict = {}
+    now = clock.now()
+    for name in ("title", "summary"):
+        if name in fields:
+            changes[name] = fields[name]
+    if "questions" in fields:
+        changes["questions"] = ballot.check_questions(fields["questions"])
+    if "deadline" in fields:
+        changes["deadline"] = clock.iso(_check_deadline(fields["deadline"], now))
+    if "recipients" in fields:
+        in_office = voting_members(bodies.all_members(body_id), clock.today())
+        by_default = fields["recipients"] is None
+        changes["recipients"] = ballot.check_recipients(in_office if by_default else fields["recipients"], in_office)
+        changes["recipients_by_default"] = by_default
+    work = bodies.uow(body_id, caller)
+    if "document_ids" in fields:
+        wanted = list(dict.fromkeys(fields["document_ids"] or []))
+        before = d.get("document_ids") or []
+        documents.attach(work, body_id, [x for x in wanted if x not in before], f"ballot:{ballot_id}",
+                         {"drafting_agency": None, "guests": []})
+        documents.detach(work, body_id, [x for x in before if x not in wanted], f"ballot:{ballot_id}")
+        changes["document_ids"] = wanted
+    at = clock.iso(now)
+    work.update(Item(*ballot_key(body_id, ballot_id)),
+                [Item.data[k].set(v) for k, v in changes.items()]
+                + [Item.data["edited_at"].set(at), Item.data["edited_by"].set(caller.user_id), Item.version.add(1)],
+                (Item.state == "draft") & (Item.version == d["_version"]), label="ballot")
+    work.record("ballot.edited", ballot_id, {"changes": changes})
+    view = _view({**d, **changes, "edited_at": at, "edited_by": caller.user_id}, caller)
+    try:
+        work.commit(response=(200, view))
+    except store.Cancelled as exc:
+        if exc.label == "ballot":
+            state = _reload_state(body_id, ballot_id)
+            if state == "draft":
+                raise Conflict("Phiếu vừa được người khác sửa; hãy tải lại và sửa tiếp.", state=state) from None
+            raise WrongState(ballot.WHAT, state, ballot.ACTION_NAMES["edit"]) from None
+        raise
+    return view
+
+
+def return_to_draft(principal: Principal, body_id: str, ballot_id: str, reason: str) -> dict:
+    """The chair (or deputy chair) sends a submitted ballot back to the secretariat with a reason; it is a
+    draft again, editable, and must be submitted anew."""
+    caller, item = _load(principal, body_id, ballot_id)
+    caller.require("chair", "deputy_chair", action=ballot.ACTION_NAMES["return"])
+    d = data_of(item)
+    ballot.next_state(d["_state"], "return")
+    text = ballot.check_return_reason(reason)
+    at = clock.iso(clock.now())
+    returned = {"reason": text, "at": at, "by": caller.user_id}
+    work = bodies.uow(body_id, caller)
+    work.update(Item(*ballot_key(body_id, ballot_id)),
+                [Item.state.set("draft"), Item.version.add(1), Item.data["returned"].set(returned),
+                 Item.data["submitted_at"].remove(), Item.data["submitted_by"].remove()],
+                Item.state == "submitted", label="ballot")
+    work.record("ballot.returned", ballot_id, {"from": "submitted", "to": "draft", "reason": text})
+    rest = {k: v for k, v in d.items() if k not in ("submitted_at", "submitted_by")}
+    view = _view({**rest, "_state": "draft", "returned": returned}, caller)
+    _commit(work, view, body_id, ballot_id, "return")
+    return view
 
 
 def send(principal: Principal, body_id: str, ballot_id: str) -> dict:
@@ -348,7 +433,7 @@ def answer(principal: Principal, body_id: str, ballot_id: str, answers: list[dic
                        deadline=d["deadline"])
     ballot.check_answers(d["questions"], answers)
     if signature is None:
-        raise ValidationFailed("Thiếu chữ ký số (signature) của câu trả lời.", reason="no_signature")
+        raise ValidationFailed("Thiếu chữ ký số của câu trả lời.", reason="no_signature")
     record = signatures.verify(member, signature=signature, action="ballot_answer", body_id=body_id,
                                target_id=ballot_id, user_id=caller.user_id, content=answers)
     leaf = streams.new_leaf(body_id=body_id, target_id=ballot_id, anchor=d["anchor"], actor=caller.user_id,
@@ -400,22 +485,42 @@ def list_ballots(principal: Principal, body_id: str, state: str | None, limit: i
     ones sent to them. The visible ones are gathered page by page, so `limit` counts what the caller sees."""
     caller = bodies.place(principal, body_id)
     if state is not None and state not in ballot.STATES:
-        raise ValidationFailed("Tham số state phải là một trong: " + ", ".join(ballot.STATES) + ".")
+        raise ValidationFailed("Tham số state không hợp lệ; giá trị được nhận: " + ", ".join(ballot.STATES) + ".")
     pk = f"BODY#{body_id}"
+    whom = _on_behalf_of(caller)
     items: list[dict] = []
+    asked: list[dict] = []  # summaries of sent or closed ballots addressed to `whom`
     while True:
         page, next_cursor = store.query(pk, "BALLOT#", limit=limit, cursor=cursor, forward=False)
         for index, entry in enumerate(page):
             d = data_of(entry)
             if (state is None or d["_state"] == state) and _may_read(caller, d):
-                items.append(_summary(d))
+                summary = _summary(d)
+                items.append(summary)
+                if whom is not None and d["_state"] in ("sent", "closed") and whom in d["recipients"]:
+                    asked.append(summary)
                 if len(items) == limit:
                     more = next_cursor or index < len(page) - 1
                     last = store.encode_cursor({"pk": {"S": entry.pk}, "sk": {"S": entry.sk}}) if more else None
+                    _mark_answered(body_id, whom, asked)
                     return {"items": items, "next_cursor": last}
         if next_cursor is None:
+            _mark_answered(body_id, whom, asked)
             return {"items": items, "next_cursor": None}
         cursor = next_cursor
+
+
+def _mark_answered(body_id: str, whom: str | None, summaries: list[dict]) -> None:
+    """`answered` on each ballot sent to `whom`: their answer leaves fetched by key (BatchGetItem, 100 a call),
+    never a query per ballot nor a scan."""
+    if whom is None or not summaries:
+        return
+    keys = [(streams.partition(body_id, s["ballot_id"]), streams.leaf_sk(whom)) for s in summaries]
+    found: dict = {}
+    for start in range(0, len(keys), 100):
+        found.update(store.batch_get(keys[start:start + 100]))
+    for summary, key in zip(summaries, keys):
+        summary["answered"] = key in found
 
 
 def report(principal: Principal, body_id: str, ballot_id: str) -> dict:
@@ -437,3 +542,38 @@ def report(principal: Principal, body_id: str, ballot_id: str) -> dict:
         view["closed_at"] = d.get("closed_at")
         view["seal"] = d.get("seal")
     return view
+
+
+def report_pdf(principal: Principal, body_id: str, ballot_id: str) -> dict:
+    """The final report of a closed ballot as the PDF the secretariat hands out: rendered once, stored as a
+    document of the body (its bytes hashed like any upload), and answered as a short-lived audited link.
+    The ballot remembers the document under a does-not-exist condition, so two first readers share one."""
+    caller, item = _load(principal, body_id, ballot_id)
+    caller.require(*READS_REPORT, action=ballot.ACTION_NAMES["report"])
+    d = data_of(item)
+    if d["_state"] != "closed":
+        raise WrongState(ballot.WHAT, d["_state"], "in báo cáo tổng hợp (chỉ khi phiếu đã kết thúc)")
+    document_id = d.get("report_document_id")
+    if document_id is None:
+        from chalicelib.adapters import handouts_pdf
+
+        view = report(principal, body_id, ballot_id)
+        body = bodies.load_body(body_id)
+        names = d.get("names") or {m.user_id: m.name for m in bodies.all_members(body_id)}
+        data = handouts_pdf.ballot_report(view, body_name=body["name"], names=names,
+                                          generated_at=clock.iso(clock.now()))
+        work = bodies.uow(body_id, caller)
+        work.idempotency = None
+        document_id = documents.create_generated(
+            work, body_id, caller, title=f"Báo cáo tổng hợp ý kiến: {d['title']}",
+            filename=f"bao-cao-{ballot_id}.pdf", content_type="application/pdf", data=data)
+        work.update(Item(*ballot_key(body_id, ballot_id)), [Item.data["report_document_id"].set(document_id)],
+                    Item.data["report_document_id"].does_not_exist() & (Item.state == "closed"), label="ballot")
+        try:
+            work.commit()
+        except store.Cancelled as exc:
+            if exc.label != "ballot":
+                raise
+            document_id = store.plain(store.get(*ballot_key(body_id, ballot_id)).data)["report_document_id"]
+    link = documents.download(principal, body_id, document_id, None)
+    return {"document_id": document_id, **link}

@@ -28,6 +28,15 @@ CLASSIFIED = {"mat": "Mật", "toi_mat": "Tối mật", "tuyet_mat": "Tuyệt m�
 UNCLASSIFIED = {"thuong", "khong_mat"}
 VERIFIER = "system:document-verifier"
 NOT_FOUND = "Không tìm thấy tài liệu."
+# How the accepted types are named to users in an error.
+TYPE_NAMES = {
+    "application/pdf": "PDF",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "văn bản Word (.docx)",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "bảng tính Excel (.xlsx)",
+    "application/vnd.oasis.opendocument.text": "văn bản OpenDocument (.odt)",
+    "image/png": "ảnh PNG",
+    "image/jpeg": "ảnh JPEG",
+}
 
 
 def doc_key(body_id: str, document_id: str) -> tuple[str, str]:
@@ -154,7 +163,8 @@ def _declared(fields: dict) -> dict:
     content_type = fields["content_type"].strip().lower()
     if content_type not in s.document_content_types:
         raise ValidationFailed(f"Kiểu tệp «{fields['content_type']}» không được chấp nhận; chỉ nhận: "
-                               + ", ".join(s.document_content_types) + ".")
+                               + ", ".join(dict.fromkeys(TYPE_NAMES.get(t, t) for t in s.document_content_types))
+                               + ".")
     size = fields["size"]
     if size < 1 or size > s.document_max_bytes:
         raise ValidationFailed(f"Kích thước tệp phải từ 1 đến {s.document_max_bytes} byte.")
@@ -188,7 +198,7 @@ def create_document(principal: Principal, body_id: str, fields: dict) -> tuple[i
     if classification and not placeholder:
         raise ClassifiedRefused(
             f"Tài liệu «{CLASSIFIED[classification]}» không được đưa lên hệ thống (Luật Bảo vệ bí mật nhà nước "
-            "2018); hãy xử lý bản giấy ngoài hệ thống và tạo tài liệu giữ chỗ (placeholder) nếu cần.",
+            "2018); hãy xử lý bản giấy ngoài hệ thống và tạo tài liệu giữ chỗ nếu cần.",
             classification=classification)
     now = clock.now()
     at = clock.iso(now)

@@ -237,3 +237,74 @@ def end_item(principal: Principal, body_id: str, meeting_id: str, item_id: str) 
     view = {"meeting_id": meeting_id, "item_id": item_id, "state": "done", "started_at": item["started_at"],
             "ended_at": at, "duration_seconds": duration}
     return _commit_state(work, view, "kết thúc nội dung họp")
+
+
+def _require_scheduled(meeting: dict, action: str) -> None:
+    """The agenda is settled when the meeting opens: items change only before it starts."""
+    if meeting["_state"] != "scheduled":
+        raise WrongState("phiên họp", rules_of_meeting.MEETING_STATE_VI[meeting["_state"]], action)
+
+
+def edit_item(principal: Principal, body_id: str, meeting_id: str, item_id: str, fields: dict) -> dict:
+    """Change an item's title, documents or drafting agency before the meeting starts: one transaction checking
+    the meeting is still scheduled and the item unchanged since it was read."""
+    action = "sửa nội dung họp"
+    agency_id = fields.get("drafting_agency")
+    extra = [item_key(body_id, meeting_id, item_id)] + ([bodies.member_key(body_id, agency_id)] if agency_id else [])
+    caller, meeting, found = place_with(principal, body_id, meeting_id, extra)
+    caller.require("secretariat", action=action)
+    item = item_of(found, body_id, meeting_id, item_id)
+    _require_scheduled(meeting, action)
+    if not fields:
+        raise ValidationFailed("Không có nội dung nào để sửa.")
+    if agency_id:
+        agency = bodies.member_from(found.get(bodies.member_key(body_id, agency_id)))
+        if agency is None or agency.role_on(meeting_day(meeting)) != "drafting_agency":
+            raise ValidationFailed(f"«{agency_id}» không phải cơ quan chủ trì soạn thảo của cơ quan này.")
+    changes = {k: fields[k] for k in ("title", "drafting_agency") if k in fields}
+    work = bodies.uow(body_id, caller)
+    target = f"item:{meeting_id}/{item_id}"
+    before = item.get("document_ids") or []
+    agency_after = changes.get("drafting_agency", item.get("drafting_agency"))
+    audience = {"drafting_agency": agency_after, "guests": item.get("guests", [])}
+    if "document_ids" in fields:
+        wanted = list(dict.fromkeys(fields["document_ids"]))
+        documents.detach(work, body_id, [d for d in before if d not in wanted], target)
+        kept_or_new = wanted if "drafting_agency" in changes else [d for d in wanted if d not in before]
+        documents.attach(work, body_id, kept_or_new, target, audience)
+        changes["document_ids"] = wanted
+    elif "drafting_agency" in changes:
+        documents.attach(work, body_id, before, target, audience)  # who reads the documents follows the agency
+    at = clock.iso(clock.now())
+    work.update(Item(*item_key(body_id, meeting_id, item_id)),
+                [Item.data[k].set(v) for k, v in changes.items()]
+                + [Item.data["edited_at"].set(at), Item.data["edited_by"].set(caller.user_id), Item.version.add(1)],
+                (Item.state == "pending") & (Item.version == item["_version"]), label="item_version")
+    work.check(*meeting_key(body_id, meeting_id), Item.state == "scheduled", label="meeting_state")
+    work.record("meeting.item_edited", f"{meeting_id}/{item_id}", {"changes": changes})
+    order = meeting.get("agenda", []).index(item_id) + 1 if item_id in meeting.get("agenda", []) else 0
+    view = item_view(Room({}, meeting, []), {**item, **changes}, order)
+    started = WrongState("phiên họp", rules_of_meeting.MEETING_STATE_VI["started"], action)
+    return commit(work, view, 200, action, meeting_state=started,
+                  item_version=Conflict("Nội dung họp vừa được người khác sửa; hãy tải lại và thử lại."))
+
+
+def remove_item(principal: Principal, body_id: str, meeting_id: str, item_id: str) -> dict:
+    """Take an item off the agenda before the meeting starts: the item is deleted, the agenda updated and its
+    documents detached in one transaction; the audit record keeps what it was."""
+    action = "xóa nội dung họp"
+    caller, meeting, found = place_with(principal, body_id, meeting_id, [item_key(body_id, meeting_id, item_id)])
+    caller.require("secretariat", action=action)
+    item = item_of(found, body_id, meeting_id, item_id)
+    _require_scheduled(meeting, action)
+    agenda = [i for i in meeting.get("agenda", []) if i != item_id]
+    work = bodies.uow(body_id, caller)
+    work.delete(Item(*item_key(body_id, meeting_id, item_id)),
+                (Item.state == "pending") & (Item.version == item["_version"]), label="item_version")
+    work.update(Item(*meeting_key(body_id, meeting_id)), [Item.data["agenda"].set(agenda), Item.version.add(1)],
+                (Item.version == meeting["_version"]) & (Item.state == "scheduled"), label="meeting_version")
+    documents.detach(work, body_id, item.get("document_ids") or [], f"item:{meeting_id}/{item_id}")
+    work.record("meeting.item_removed", f"{meeting_id}/{item_id}",
+                {"title": item["title"], "document_ids": item.get("document_ids") or [], "agenda": agenda})
+    return commit(work, {"meeting_id": meeting_id, "item_id": item_id, "removed": True, "agenda": agenda}, 200,
+                  action, item_version=Conflict("Nội dung họp vừa được người khác sửa; hãy tải lại và thử lại."))

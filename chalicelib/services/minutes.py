@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import json
 
+from chalicelib.adapters import store
 from chalicelib.adapters.store import Item, make
 from chalicelib.domain import audit, clock
 from chalicelib.domain import meeting as rules_of_meeting
-from chalicelib.domain.errors import Conflict, WrongState
+from chalicelib.domain.errors import Conflict, NotFound, WrongState
 from chalicelib.domain.roster import Member
 from chalicelib.services import bodies, documents
 from chalicelib.services.context import Principal
-from chalicelib.services.room import Room, duration_of, load_room, room_pk
+from chalicelib.services.room import Room, duration_of, load_room, place_with, room_pk
 
 
 def _name_of(members: dict[str, Member], user_id: str) -> str:
@@ -68,15 +69,34 @@ def generate_minutes(principal: Principal, body_id: str, meeting_id: str) -> dic
     digest = audit.data_hash(minutes)
     version = (room.minutes or {}).get("_version", 0)
     work = bodies.uow(body_id, caller)
-    work.save(make(room_pk(body_id, meeting_id), "MINUTES", "minutes", minutes, version=version + 1),
-              Item.pk.does_not_exist() if not version else (Item.version == version), label="minutes")
     work.record("meeting.minutes", meeting_id, {"sha256": digest, "generated_at": minutes["generated_at"]})
     # The minutes are also a document of the body, created in the same transaction as their record.
     document_id = documents.create_generated(
         work, body_id, caller, title=f"Biên bản: {minutes['title']}", filename=f"bien-ban-{meeting_id}.json",
         content_type="application/json",
         data=json.dumps(minutes, ensure_ascii=False, indent=2).encode("utf-8"))
-    view = {**minutes, "sha256": digest, "document_id": document_id}
+    # And the PDF handed out to the members, in the same transaction.
+    from chalicelib.adapters import handouts_pdf
+
+    names = {m.user_id: m.name for m in room.members}
+    pdf_document_id = documents.create_generated(
+        work, body_id, caller, title=f"Biên bản (PDF): {minutes['title']}", filename=f"bien-ban-{meeting_id}.pdf",
+        content_type="application/pdf", data=handouts_pdf.minutes(minutes, names=names))
+    work.save(make(room_pk(body_id, meeting_id), "MINUTES", "minutes",
+                   {**minutes, "document_id": document_id, "pdf_document_id": pdf_document_id}, version=version + 1),
+              Item.pk.does_not_exist() if not version else (Item.version == version), label="minutes")
+    view = {**minutes, "sha256": digest, "document_id": document_id, "pdf_document_id": pdf_document_id}
     work.commit(response=(201, view),
                 conflicts={"minutes": Conflict("Biên bản vừa được lập bởi người khác; hãy tải lại.")})
     return view
+
+
+def minutes_pdf(principal: Principal, body_id: str, meeting_id: str) -> dict:
+    """A short-lived, audited link to the latest minutes as PDF (generated with the minutes)."""
+    caller, meeting, found = place_with(principal, body_id, meeting_id, [(room_pk(body_id, meeting_id), "MINUTES")])
+    caller.require("secretariat", "chair", "deputy_chair", "member", action="tải biên bản phiên họp")
+    stored = found.get((room_pk(body_id, meeting_id), "MINUTES"))
+    pdf_id = store.plain(stored.data).get("pdf_document_id") if stored is not None else None
+    if pdf_id is None:
+        raise NotFound("Phiên họp chưa có biên bản; văn phòng lập biên bản sau khi bế mạc.")
+    return {"document_id": pdf_id, **documents.download(principal, body_id, pdf_id, None)}

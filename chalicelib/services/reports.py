@@ -59,7 +59,7 @@ def meeting_report(principal: Principal, body_id: str, start: date | None, end: 
     caller.require("secretariat", "chair", action="xem báo cáo phiên họp")
     end = end or clock.today()
     if start is not None and start > end:
-        raise ValidationFailed("Ngày bắt đầu (from) phải trước ngày kết thúc (to).")
+        raise ValidationFailed("Ngày bắt đầu phải trước ngày kết thúc.")
     # The calendar partition is keyed by the meeting's start time, so the range is one query.
     days, _ = store.query(meeting_room.calendar_pk(body_id), start=(start.isoformat() if start else "0"),
                           end=end.isoformat() + "\uffff")

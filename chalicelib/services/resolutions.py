@@ -82,7 +82,8 @@ def view(d: dict) -> dict:
 def _summary(d: dict, state: str) -> dict:
     return {"resolution_id": d["resolution_id"], "title": d["title"], "state": state, "number": d.get("number"),
             "year": d.get("year"), "signed_at": d.get("signed_at"), "created_at": d["created_at"],
-            "signer": (d.get("signer") or {}).get("name")}
+            "signer": (d.get("signer") or {}).get("name"),
+            "source": {f"{d['source']['kind']}_id": d["source"]["id"]} if d.get("source") else None}
 
 
 # ---------------------------------------------------------------------------------------- reads
@@ -383,7 +384,7 @@ def list_resolutions(principal: Principal, body_id: str, *, year: int | None, q:
     pk = f"BODY#{body_id}"
     resume = _cursor_sk(cursor, pk)
     if resume is not None and not any(resume.startswith(p) for p in prefixes):
-        raise ValidationFailed("Con trỏ phân trang (cursor) không hợp lệ.")
+        raise ValidationFailed("Con trỏ phân trang không hợp lệ.")
     if resume is not None:
         prefixes = prefixes[next(i for i, p in enumerate(prefixes) if resume.startswith(p)):]
 

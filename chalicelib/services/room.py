@@ -17,6 +17,7 @@ from chalicelib.services import bodies, streams
 from chalicelib.services.context import Principal
 
 OPEN_STATES = ("scheduled", "started")
+SEES_POSITIONS = ("chair", "deputy_chair", "secretariat")
 
 
 # ---- keys ----------------------------------------------------------------------------------------------------
@@ -251,6 +252,16 @@ def meeting_view(room: Room, caller: Caller | None = None) -> dict:
         for item in view["items"]:
             mark = room.positions.get(item["item_id"], {}).get(whose)
             item["my_position"] = {"position": mark["position"], "text": mark.get("text")} if mark else None
+    if caller is not None and (caller.platform_admin or caller.role in SEES_POSITIONS):
+        # The chair and the secretariat see each member's check-in (the roll call) and every member's
+        # position at a glance, in roster order. A member with no check-in is not listed.
+        view["attendees"] = [{"user_id": u, "mode": modes[u]} for u in voting if u in modes]
+        order = {u: n for n, u in enumerate(voting)}
+        for item in view["items"]:
+            marks = room.positions.get(item["item_id"], {})
+            item["member_positions"] = [
+                {"user_id": u, "position": p["position"], "text": p.get("text")}
+                for u, p in sorted(marks.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))]
     return view
 
 

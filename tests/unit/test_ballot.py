@@ -12,7 +12,8 @@ RECIPIENTS = ["chair", "deputy", "m1", "m2", "m3"]
 NAMES = {"chair": "Chủ tọa", "m1": "Thành viên Một"}
 
 ALLOWED = {("draft", "submit"): "submitted", ("submitted", "approve"): "approved", ("approved", "send"): "sent",
-           ("sent", "close"): "closed", ("draft", "withdraw"): "withdrawn", ("submitted", "withdraw"): "withdrawn"}
+           ("sent", "close"): "closed", ("draft", "withdraw"): "withdrawn", ("submitted", "withdraw"): "withdrawn",
+           ("submitted", "return"): "draft"}
 
 
 @pytest.mark.parametrize("state", ballot.STATES)
@@ -123,3 +124,17 @@ def test_the_2019_government_needs_fourteen_of_twenty_seven():
     q1, _ = ballot.report(questions=QUESTIONS, recipients=members, answers_by_user=given, rules=Rules(),
                           total_members=27, chair=None, names={})
     assert q1["outcome"]["threshold"] == 14 and not q1["outcome"]["passed"]
+
+
+@pytest.mark.parametrize("state", [s for s in ballot.STATES if s != "draft"])
+def test_only_a_draft_is_edited(state):
+    ballot.require_editable("draft")
+    with pytest.raises(WrongState) as refused:
+        ballot.require_editable(state)
+    assert state in refused.value.detail
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "x" * (ballot.RETURN_REASON_MAX + 1)])
+def test_a_return_needs_a_reason_of_reasonable_length(reason):
+    with pytest.raises(ValidationFailed):
+        ballot.check_return_reason(reason)

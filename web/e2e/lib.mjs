@@ -20,6 +20,9 @@ const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 export const VIEWPORTS = {
   tablet: { viewport: { width: 1024, height: 768 }, hasTouch: true },
+  // The tablet sizes the console is checked at (landscape and portrait).
+  tabletLandscape: { viewport: { width: 1180, height: 820 }, hasTouch: true },
+  tabletPortrait: { viewport: { width: 820, height: 1180 }, hasTouch: true },
   phone: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 },
   desktop: { viewport: { width: 1280, height: 800 } },
 };
@@ -70,6 +73,13 @@ export async function go(page, p) {
     dispatchEvent(new PopStateEvent('popstate'));
   }, p);
   await page.waitForURL((u) => u.pathname + u.search === p);
+}
+
+/** A screenshot kept in the repository's docs (docs/screens/), at the page's viewport size. */
+export async function docShot(page, name) {
+  const dir = path.join(REPO, 'docs', 'screens');
+  fs.mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: false });
 }
 
 export async function shot(page, name) {

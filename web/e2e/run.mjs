@@ -8,6 +8,7 @@ import { meetingScenario } from './scenarios/meeting.mjs';
 import { assistantScenario } from './scenarios/assistant.mjs';
 import { screensScenario } from './scenarios/screens.mjs';
 import { exchangeScenario } from './scenarios/exchange.mjs';
+import { consoleScenario } from './scenarios/console.mjs';
 
 const only = process.env.E2E_ONLY ? new Set(process.env.E2E_ONLY.split(',')) : null;
 const scenarios = [
@@ -16,6 +17,7 @@ const scenarios = [
   ['assistant', 'an assistant finds no vote, answer or sign button', assistantScenario],
   ['screens', 'sign-in, the secretariat desk and API problem details render accessibly', screensScenario],
   ['exchange', "a province's dossier in the Government's inbox, acknowledged", exchangeScenario],
+  ['console', "the clerk's roll call of 27 members and a vote to the end with the chair", consoleScenario],
 ].filter(([key]) => !only || only.has(key));
 
 // Screenshots of a previous failed run would mislead: drop them.

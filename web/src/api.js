@@ -1,5 +1,6 @@
 // The HTTP client of the public API: bearer token in memory only, problem+json errors, ETags, idempotency keys.
 import { BODY_ID } from './config.js';
+import { markAnswered, markUnreachable } from './network.js';
 
 let token = null;
 /** Cached representations by URL for conditional GETs (If-None-Match → 304). Memory only. */
@@ -78,8 +79,10 @@ export async function api(path, { method = 'GET', body, idempotencyKey, etag = f
     });
   } catch (e) {
     if (e.name === 'AbortError') throw e;
+    markUnreachable();
     throw new ApiError(0, { detail: 'Không kết nối được máy chủ. Vui lòng kiểm tra mạng và thử lại.' });
   }
+  markAnswered();
   if (res.status === 304 && cached) return { ...cached.data, __notModified: true };
   if (!res.ok) {
     const problem = await problemFrom(res);

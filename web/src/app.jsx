@@ -14,6 +14,10 @@ import { SecretariatHome, BallotForm, MeetingForm, UploadScreen } from './screen
 import { ReportsScreen } from './screens/Reports.jsx';
 import { revokeAllObjectUrls } from './documents.js';
 import { ExchangeScreen, InboxBadge } from './screens/Exchange.jsx';
+import { clearSession, restoreSession } from './session.js';
+import { OfflineBanner } from './components/OfflineBanner.jsx';
+import { BallotEdit } from './screens/BallotEdit.jsx';
+import { ResolutionRegister } from './screens/ResolutionRegister.jsx';
 
 const ROUTES = [
   ['/', MyWork],
@@ -22,6 +26,8 @@ const ROUTES = [
   ['/resolutions/:resolutionId', ResolutionScreen],
   ['/secretariat', SecretariatHome, 'secretariat'],
   ['/secretariat/ballots/new', BallotForm, 'secretariat'],
+  ['/secretariat/ballots/:ballotId/edit', BallotEdit, 'secretariat'],
+  ['/resolutions', ResolutionRegister],
   ['/secretariat/meetings/new', MeetingForm, 'secretariat'],
   ['/secretariat/documents', UploadScreen, 'secretariat'],
   ['/reports', ReportsScreen, 'reports'],
@@ -37,9 +43,30 @@ const canSee = (need, role) =>
 export function App() {
   const [session, setSession] = useState(null);
   const [expired, setExpired] = useState(false);
+  // A session kept from before a reload is restored before anything asks to sign in.
+  const [restoring, setRestoring] = useState(() => restoreSession() !== null);
   const path = useLocation();
 
+  useEffect(() => {
+    const kept = restoreSession();
+    if (!kept) return undefined;
+    setToken(kept.token);
+    let timer;
+    const attempt = () =>
+      loadSession(kept.userId, kept.stageLocal).then(
+        (s) => (setSession(s), setRestoring(false)),
+        (e) => {
+          // Offline (the app shell came from the service worker): keep the session and try again.
+          if (e.status === 0) timer = setTimeout(attempt, 3000);
+          else (setToken(null), clearSession(), setRestoring(false));
+        },
+      );
+    attempt();
+    return () => clearTimeout(timer);
+  }, []);
+
   const signOut = async ({ reason } = {}) => {
+    clearSession();
     setToken(null);
     setSession(null);
     revokeAllObjectUrls();
@@ -51,11 +78,11 @@ export function App() {
   useEffect(() => onUnauthenticated(() => signOut({ reason: 'expired' })), []);
 
   useEffect(() => {
-    if (!session && !path.startsWith('/sign-in')) {
+    if (!session && !restoring && !path.startsWith('/sign-in')) {
       const back = path !== '/' ? `?next=${encodeURIComponent(path)}` : '';
       navigate(`/sign-in${back}`, { replace: true });
     }
-  }, [session, path]);
+  }, [session, path, restoring]);
 
   const onSignedIn = (s) => {
     setExpired(false);
@@ -63,6 +90,16 @@ export function App() {
     const next = new URLSearchParams(location.search).get('next');
     navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : '/', { replace: true });
   };
+
+  if (restoring && !session) {
+    return (
+      <Shell>
+        <p class="loading" role="status">
+          Đang khôi phục phiên làm việc…
+        </p>
+      </Shell>
+    );
+  }
 
   if (!session || path.startsWith('/sign-in')) {
     return (
@@ -106,6 +143,7 @@ function Shell({ session, onSignOut, path = '', children }) {
         ...(canSee('secretariat', role) ? [['/secretariat', 'Văn phòng']] : []),
         ...(canSee('reports', role) ? [['/reports', 'Báo cáo']] : []),
         ...(canSee('exchange', role) ? [['/exchange', <>Liên thông <InboxBadge /></>]] : []),
+        ['/resolutions', 'Sổ nghị quyết'],
       ]
     : [];
   return (
@@ -158,6 +196,7 @@ function Shell({ session, onSignOut, path = '', children }) {
           xem, không trả lời phiếu, biểu quyết hay ký thay.
         </aside>
       )}
+      <OfflineBanner />
       <main id="main" tabIndex={-1}>
         {children}
       </main>

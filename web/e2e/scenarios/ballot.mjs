@@ -1,6 +1,6 @@
 // A member answers an opinion ballot with a browser-made signature; the secretariat follows and aggregates.
 import {
-  assert, axe, go, newContext, seedFile, shot, signIn, SECRETARIAT, WEB_URL,
+  assert, axe, go, newContext, seedFile, shot, signIn, SECRETARIAT, TIMEOUT, WEB_URL,
 } from '../lib.mjs';
 
 export async function ballotScenario(browser, cast, state, step) {
@@ -14,7 +14,7 @@ export async function ballotScenario(browser, cast, state, step) {
   await sec.page.getByLabel('Tệp hồ sơ').setInputFiles(await seedFile(browser, 'to-trinh-du-an-luat.pdf'));
   await sec.page.getByLabel('Tên tài liệu').fill('Tờ trình dự án Luật (dự thảo)');
   await sec.page.getByRole('button', { name: 'Tải hồ sơ lên' }).click();
-  await sec.page.getByTestId('uploaded-doc').waitFor();
+  await sec.page.getByTestId('uploaded-doc').waitFor({ timeout: 3 * TIMEOUT }); // verified by the queue consumer
   await sec.page.getByLabel('Tên phiếu').fill('Phiếu lấy ý kiến về dự án Luật sửa đổi, bổ sung một số điều');
   await sec.page.getByLabel('Tóm tắt nội dung').fill('Bộ chủ trì đề nghị Chính phủ cho ý kiến về hai vấn đề còn ý kiến khác nhau.');
   await sec.page.getByRole('textbox', { name: 'Câu 1' }).fill('Đồng ý thông qua hồ sơ dự án Luật để trình Quốc hội?');
@@ -27,19 +27,44 @@ export async function ballotScenario(browser, cast, state, step) {
   const ballotPath = new URL(sec.page.url()).pathname;
   state.ballotPath = ballotPath;
   await sec.page.getByRole('button', { name: 'Trình phê duyệt' }).click();
+  await sec.page.getByRole('button', { name: 'Xác nhận trình' }).click();
+  await sec.page.getByText('Chờ phê duyệt').first().waitFor();
+
+  step('chair returns it with a reason; the secretariat edits the draft and submits it again');
+  const chair = await newContext(browser, 'tablet', 'chair');
+  await signIn(chair.page, cast.chair.user_id, ballotPath);
+  await chair.page.getByRole('button', { name: 'Trả lại để chỉnh sửa' }).click();
+  await chair.page.getByLabel('Lý do trả lại').fill('Bổ sung phương án 2 vào câu hỏi thứ hai.');
+  await axe(chair.page, 'ballot-return-dialog');
+  await chair.page.getByRole('button', { name: 'Xác nhận trả lại' }).click();
+  await chair.page.getByText('Bổ sung phương án 2 vào câu hỏi thứ hai.').waitFor();
+  await go(sec.page, '/secretariat');
+  await go(sec.page, ballotPath);
+  await sec.page.getByText('Bổ sung phương án 2 vào câu hỏi thứ hai.').waitFor();
+  await sec.page.getByRole('link', { name: 'Sửa dự thảo phiếu' }).click();
+  await sec.page.getByRole('textbox', { name: 'Câu 2' }).fill('Đồng ý phương án 1 hay phương án 2 về phạm vi điều chỉnh?');
+  await axe(sec.page, 'ballot-edit');
+  await sec.page.getByRole('button', { name: 'Lưu thay đổi' }).click();
+  await sec.page.waitForURL((u) => u.pathname === ballotPath);
+  await sec.page.getByText('phương án 1 hay phương án 2').waitFor();
+  await sec.page.getByRole('button', { name: 'Trình phê duyệt' }).click();
+  await sec.page.getByRole('button', { name: 'Xác nhận trình' }).click();
   await sec.page.getByText('Chờ phê duyệt').first().waitFor();
 
   step('chair approves the ballot on a tablet');
-  const chair = await newContext(browser, 'tablet', 'chair');
-  await signIn(chair.page, cast.chair.user_id, ballotPath);
+  await go(chair.page, '/');
+  await go(chair.page, ballotPath);
   await chair.page.getByRole('button', { name: 'Phê duyệt gửi phiếu' }).click();
+  await chair.page.getByRole('button', { name: 'Xác nhận phê duyệt' }).click();
   await chair.page.getByText('Đã phê duyệt').first().waitFor();
   await chair.context.close();
 
-  step('secretariat sends it');
+  step('secretariat sends it after confirming');
   await go(sec.page, '/secretariat');
   await go(sec.page, ballotPath);
   await sec.page.getByRole('button', { name: 'Gửi phiếu tới thành viên' }).click();
+  await sec.page.getByRole('dialog').getByText('không thu hồi được').waitFor();
+  await sec.page.getByRole('button', { name: 'Xác nhận gửi phiếu' }).click();
   await sec.page.getByText('Đang lấy ý kiến').first().waitFor();
 
   step('member finds it in "my work" on a phone, reads the dossier, answers, signs and gets a receipt');
@@ -70,11 +95,18 @@ export async function ballotScenario(browser, cast, state, step) {
   await shot(mem.page, 'member-ballot-receipt-phone');
   assert((await mem.page.getByRole('button', { name: 'Ký số và gửi ý kiến' }).count()) === 0, 'answer form still offered');
 
-  step('nothing of the session stays in web storage; dossier cache is wiped at sign-out');
-  const storage = await mem.page.evaluate(() => localStorage.length + sessionStorage.length);
-  assert(storage === 0, 'web storage is not empty');
+  step('the answered ballot has left "my work"');
+  await go(mem.page, '/');
+  await mem.page.getByRole('heading', { name: /Phiếu lấy ý kiến chờ trả lời/ }).waitFor();
+  await mem.page.getByText('Phiên họp sắp tới').waitFor();
+  assert((await mem.page.locator(`a[href="${ballotPath}"]`).count()) === 0, 'the answered ballot is still in "my work"');
+
+  step('the session is kept in this tab only for its lifetime; sign-out empties web storage and the dossier cache');
+  assert((await mem.page.evaluate(() => localStorage.length)) === 0, 'localStorage holds something');
   await mem.page.getByRole('button', { name: 'Đăng xuất' }).click();
   await mem.page.getByLabel('Mã người dùng').waitFor();
+  const storage = await mem.page.evaluate(() => localStorage.length + sessionStorage.length);
+  assert(storage === 0, 'web storage is not empty after sign-out');
   const dbs = await mem.page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name));
   assert(!dbs.includes('ecabinet-docs'), `document cache left after sign-out: ${dbs.join(', ')}`);
   await mem.context.close();
@@ -89,6 +121,15 @@ export async function ballotScenario(browser, cast, state, step) {
   await sec.page.getByText('Câu 1.').first().waitFor();
   await axe(sec.page, 'ballot-report');
   await shot(sec.page, 'secretariat-ballot-report');
+
+  step('secretariat closes the ballot after confirming and hands out the report as PDF');
+  await sec.page.getByRole('button', { name: 'Kết thúc lấy ý kiến' }).click();
+  await sec.page.getByRole('button', { name: 'Xác nhận kết thúc' }).click();
+  await sec.page.getByText('Đã kết thúc').first().waitFor();
+  await sec.page.getByRole('button', { name: 'Lấy báo cáo tổng hợp (PDF)' }).click();
+  const pdfUrl = await sec.page.getByTestId('report-pdf').getAttribute('href');
+  const pdf = await fetch(pdfUrl);
+  assert(pdf.ok && (await pdf.arrayBuffer()).byteLength > 1000, 'the report PDF did not download');
   await sec.context.close();
   return { receipt: hash, url: `${WEB_URL}${ballotPath}` };
 }

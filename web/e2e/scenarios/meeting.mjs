@@ -2,7 +2,7 @@
 // a member remote on a phone; the other members join and vote through the API with their own signatures;
 // 21 in the room, 4 remote, 25 for; the chair signs the resolution on a phone.
 import {
-  assert, axe, BODY, call, go, newContext, seedFile, shot, signAs, signIn, tokenFor, SECRETARIAT,
+  assert, axe, BODY, call, go, newContext, seedFile, shot, signAs, signIn, tokenFor, SECRETARIAT, TIMEOUT,
 } from '../lib.mjs';
 
 export async function meetingScenario(browser, cast, state, step) {
@@ -28,7 +28,7 @@ export async function meetingScenario(browser, cast, state, step) {
   await sec.page.getByLabel('Tệp hồ sơ').setInputFiles(await seedFile(browser, 'du-thao-nghi-quyet.pdf'));
   await sec.page.getByLabel('Tên tài liệu').fill('Dự thảo Nghị quyết phiên họp');
   await sec.page.getByRole('button', { name: 'Tải hồ sơ lên' }).click();
-  await sec.page.getByTestId('uploaded-doc').waitFor();
+  await sec.page.getByTestId('uploaded-doc').waitFor({ timeout: 3 * TIMEOUT }); // verified by the queue consumer
   await sec.page.getByLabel('Tên nội dung').fill('Khai trương Hệ thống e-Cabinet và thông qua Nghị quyết phiên họp');
   // The drafting agency is a member of the roster with that role (the API takes its id).
   const agency = cast.roster.find((m) => m.role === 'drafting_agency');
@@ -44,6 +44,7 @@ export async function meetingScenario(browser, cast, state, step) {
   await signIn(chair.page, chairId, meetingPath);
   await chair.page.getByRole('button', { name: 'Dự tại phòng họp' }).click();
   await chair.page.getByRole('button', { name: 'Khai mạc phiên họp' }).click();
+  await chair.page.getByRole('button', { name: 'Xác nhận khai mạc' }).click();
   await chair.page.getByRole('button', { name: 'Bế mạc phiên họp' }).waitFor();
 
   const room = await newContext(browser, 'tablet', 'member-in-room');
@@ -80,6 +81,7 @@ export async function meetingScenario(browser, cast, state, step) {
   await chair.page.getByLabel('Nội dung biểu quyết mới').fill('Thông qua Nghị quyết phiên họp Chính phủ thường kỳ tháng 6 năm 2019');
   await chair.page.getByRole('button', { name: 'Tạo biểu quyết' }).click();
   await chair.page.getByRole('button', { name: 'Mở biểu quyết' }).click();
+  await chair.page.getByRole('button', { name: 'Xác nhận mở biểu quyết' }).click();
   await chair.page.getByText('Đang biểu quyết').first().waitFor();
   await axe(chair.page, 'meeting-room-chair');
   await shot(chair.page, 'chair-meeting-room-tablet');
@@ -111,6 +113,7 @@ export async function meetingScenario(browser, cast, state, step) {
   }
   await shot(chair.page, 'chair-live-tally-tablet');
   await chair.page.getByRole('button', { name: 'Kết thúc biểu quyết' }).click();
+  await chair.page.getByRole('button', { name: 'Xác nhận kết thúc biểu quyết' }).click();
   await chair.page.getByText('Được thông qua').waitFor();
 
   step('secretariat drafts the resolution from the poll');
@@ -138,6 +141,7 @@ export async function meetingScenario(browser, cast, state, step) {
   await chair.page.setViewportSize({ width: 1024, height: 768 });
   await go(chair.page, meetingPath);
   await chair.page.getByRole('button', { name: 'Bế mạc phiên họp' }).click();
+  await chair.page.getByRole('button', { name: 'Xác nhận bế mạc' }).click();
   await chair.page.getByText('Đã kết thúc').first().waitFor();
   await go(sec.page, '/reports');
   await sec.page.locator('figure.chart svg').first().waitFor();

@@ -76,7 +76,10 @@ export function PageTitle({ children, sub }) {
 }
 
 /** A modal confirmation using the native <dialog> (focus trap and Escape handled by the browser). */
-export function ConfirmDialog({ open, title, children, confirmLabel, busy, onConfirm, onCancel, error }) {
+export function ConfirmDialog({
+  open, title, children, confirmLabel, busy, onConfirm, onCancel, error,
+  busyLabel = 'Đang ký và gửi…', danger = false, confirmDisabled = false, cancelLabel = 'Hủy',
+}) {
   const ref = useRef(null);
   useEffect(() => {
     const d = ref.current;
@@ -100,11 +103,17 @@ export function ConfirmDialog({ open, title, children, confirmLabel, busy, onCon
           <div class="dialog-body">{children}</div>
           <Problem error={error} />
           <div class="actions">
-            <button type="button" class="btn" onClick={onCancel} disabled={busy}>
-              Hủy
+            <button type="button" class="btn" onClick={onCancel} disabled={busy} autofocus={danger}>
+              {cancelLabel}
             </button>
-            <button type="button" class="btn btn-primary" onClick={onConfirm} disabled={busy} autofocus>
-              {busy ? 'Đang ký và gửi…' : confirmLabel}
+            <button
+              type="button"
+              class={`btn ${danger ? 'btn-danger' : 'btn-primary'}`}
+              onClick={onConfirm}
+              disabled={busy || confirmDisabled}
+              autofocus={!danger}
+            >
+              {busy ? busyLabel : confirmLabel}
             </button>
           </div>
         </div>
@@ -162,4 +171,48 @@ export function useInterval(fn, ms, enabled = true) {
       clearTimeout(timer);
     };
   }, [ms, enabled]);
+}
+
+/**
+ * An irreversible action behind a confirmation naming its consequence: `run` is called only after the user
+ * confirms in the dialog. Returns [ask, dialog]: call ask() from the button, render dialog.
+ */
+export function useConfirm({ title, confirmLabel, busyLabel = 'Đang thực hiện…', run, danger = true }) {
+  const [open, setOpen] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(null);
+  const [body, setBody] = useState(null);
+  const ask = (content = null) => {
+    setError(null);
+    setBody(content);
+    setOpen(true);
+  };
+  const confirm = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await run();
+      setOpen(false);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const dialog = (children) => (
+    <ConfirmDialog
+      open={open}
+      title={title}
+      confirmLabel={confirmLabel}
+      busyLabel={busyLabel}
+      busy={busy}
+      error={error}
+      danger={danger}
+      onConfirm={confirm}
+      onCancel={() => setOpen(false)}
+    >
+      {children ?? body}
+    </ConfirmDialog>
+  );
+  return [ask, dialog];
 }

@@ -10,6 +10,8 @@ import { OutcomeLine, BarRow } from '../components/Charts.jsx';
 import {
   useAsync, useInterval, useSession, Problem, Loading, PageTitle, Badge, ConfirmDialog, Receipt, Notice,
 } from '../components/ui.jsx';
+import { Link } from '../router.jsx';
+import { ReturnBallot, ReportPdf } from './BallotEdit.jsx';
 
 export function BallotScreen({ ballotId }) {
   const session = useSession();
@@ -17,7 +19,7 @@ export function BallotScreen({ ballotId }) {
   const path = bodyPath(`/ballots/${enc(ballotId)}`);
   const { data: ballot, error, loading, reload } = useAsync(() => api(path), [path]);
   // The secretariat's follow-up is live: refresh the counts while answers come in.
-  useInterval(reload, 10000, role === 'secretariat' && ballot?.state === 'sent');
+  useInterval(reload, 5000, ['secretariat', 'chair'].includes(role) && ballot?.state === 'sent');
 
   if (loading && !ballot) return <Loading />;
   if (!ballot) return <Problem error={error} />;
@@ -36,6 +38,18 @@ export function BallotScreen({ ballotId }) {
         )}
       </div>
       <Problem error={error} />
+      {ballot.state === 'draft' && ballot.returned && (
+        <Notice kind="warning">
+          Chủ tọa trả lại phiếu để chỉnh sửa: <strong>{ballot.returned.reason}</strong>
+        </Notice>
+      )}
+      {role === 'secretariat' && ballot.state === 'draft' && (
+        <p>
+          <Link href={`/secretariat/ballots/${enc(ballot.ballot_id)}/edit`} class="btn">
+            Sửa dự thảo phiếu
+          </Link>
+        </p>
+      )}
       {ballot.summary && (
         <section class="card" aria-labelledby="h-summary">
           <h2 id="h-summary">Tóm tắt</h2>
@@ -218,23 +232,45 @@ function AnswerForm({ ballot, onDone }) {
   );
 }
 
+// Each transition is confirmed in a dialog that names its consequence; none of them can be undone from here.
 const TRANSITIONS = [
-  { action: 'submit', label: 'Trình phê duyệt', from: ['draft'], roles: ['secretariat'] },
-  { action: 'approve', label: 'Phê duyệt gửi phiếu', from: ['submitted'], roles: ['chair', 'deputy_chair'] },
-  { action: 'send', label: 'Gửi phiếu tới thành viên', from: ['approved'], roles: ['secretariat'] },
-  { action: 'close', label: 'Kết thúc lấy ý kiến', from: ['sent'], roles: ['secretariat'] },
-  { action: 'withdraw', label: 'Rút phiếu', from: ['draft', 'submitted'], roles: ['secretariat'], danger: true },
+  {
+    action: 'submit', label: 'Trình phê duyệt', from: ['draft'], roles: ['secretariat'], confirm: 'Xác nhận trình',
+    title: 'Trình chủ tọa phê duyệt?',
+    consequence: 'Sau khi trình, phiếu không còn sửa được, trừ khi chủ tọa trả lại.',
+  },
+  {
+    action: 'approve', label: 'Phê duyệt gửi phiếu', from: ['submitted'], roles: ['chair', 'deputy_chair'],
+    confirm: 'Xác nhận phê duyệt', title: 'Phê duyệt phiếu để gửi?',
+    consequence: 'Văn phòng sẽ gửi đúng nội dung này tới các thành viên; phiếu không còn trả lại để sửa được.',
+  },
+  {
+    action: 'send', label: 'Gửi phiếu tới thành viên', from: ['approved'], roles: ['secretariat'],
+    confirm: 'Xác nhận gửi phiếu', title: 'Gửi phiếu tới thành viên?',
+    consequence: 'Mỗi thành viên nhận thông báo qua tin nhắn và thư điện tử; danh sách người nhận và quy chế được chốt, không thu hồi được.',
+  },
+  {
+    action: 'close', label: 'Kết thúc lấy ý kiến', from: ['sent'], roles: ['secretariat'], danger: true,
+    confirm: 'Xác nhận kết thúc', title: 'Kết thúc lấy ý kiến?',
+    consequence: 'Thành viên chưa trả lời sẽ không trả lời được nữa; kết quả được tính và niêm phong. Không mở lại được.',
+  },
+  {
+    action: 'withdraw', label: 'Rút phiếu', from: ['draft', 'submitted'], roles: ['secretariat'], danger: true,
+    confirm: 'Xác nhận rút phiếu', title: 'Rút phiếu lấy ý kiến?',
+    consequence: 'Phiếu bị hủy và không thể trình hay gửi lại; muốn lấy ý kiến phải soạn phiếu mới.',
+  },
 ];
 
 function SecretariatPanel({ ballot, role, reload }) {
   const [busy, setBusy] = useState(null);
   const [error, setError] = useState(null);
+  const [asked, setAsked] = useState(null);
   const roster = useRoster();
   const isStaff = role === 'secretariat' || role === 'chair' || role === 'deputy_chair';
   const showReport = ['sent', 'closed'].includes(ballot.state) && (role === 'secretariat' || role === 'chair');
   const report = useAsync(
     () => (showReport ? api(bodyPath(`/ballots/${enc(ballot.ballot_id)}/report`)) : Promise.resolve(null)),
-    [ballot.ballot_id, ballot.state, showReport],
+    [ballot.ballot_id, ballot.state, showReport, ballot.counts?.answered],
   );
   if (!isStaff) return null;
   const actions = TRANSITIONS.filter((t) => t.from.includes(ballot.state) && t.roles.includes(role));
@@ -244,6 +280,7 @@ function SecretariatPanel({ ballot, role, reload }) {
     setError(null);
     try {
       await api(bodyPath(`/ballots/${enc(ballot.ballot_id)}/${t.action}`), { method: 'POST' });
+      setAsked(null);
       await reload();
     } catch (e) {
       setError(e);
@@ -256,10 +293,10 @@ function SecretariatPanel({ ballot, role, reload }) {
   const counts = ballot.counts || {};
   return (
     <>
-      {actions.length > 0 && (
+      {(actions.length > 0 || (ballot.state === 'submitted' && ['chair', 'deputy_chair'].includes(role))) && (
         <section class="card" aria-labelledby="h-flow">
           <h2 id="h-flow">Xử lý phiếu</h2>
-          <Problem error={error} />
+          <Problem error={asked ? null : error} />
           <div class="actions">
             {actions.map((t) => (
               <button
@@ -267,12 +304,30 @@ function SecretariatPanel({ ballot, role, reload }) {
                 type="button"
                 class={`btn ${t.danger ? 'btn-danger' : 'btn-primary'}`}
                 disabled={Boolean(busy)}
-                onClick={() => run(t)}
+                onClick={() => (setError(null), setAsked(t))}
               >
-                {busy === t.action ? 'Đang xử lý…' : t.label}
+                {t.label}
               </button>
             ))}
+            {ballot.state === 'submitted' && ['chair', 'deputy_chair'].includes(role) && (
+              <ReturnBallot ballot={ballot} onDone={reload} />
+            )}
           </div>
+          <ConfirmDialog
+            open={Boolean(asked)}
+            title={asked?.title}
+            confirmLabel={asked?.confirm}
+            busyLabel="Đang xử lý…"
+            danger={Boolean(asked?.danger)}
+            busy={Boolean(busy)}
+            error={error}
+            onConfirm={() => run(asked)}
+            onCancel={() => setAsked(null)}
+          >
+            <p>
+              “{ballot.title}”: {asked?.consequence}
+            </p>
+          </ConfirmDialog>
         </section>
       )}
       {role === 'secretariat' && ['sent', 'closed'].includes(ballot.state) && (
@@ -298,6 +353,7 @@ function SecretariatPanel({ ballot, role, reload }) {
         <section class="card" aria-labelledby="h-report">
           <h2 id="h-report">Tổng hợp ý kiến</h2>
           <Problem error={report.error} />
+          {ballot.state === 'closed' && <ReportPdf ballot={ballot} />}
           {report.data?.questions?.map((q, i) => {
             const text = ballot.questions?.find((x) => x.question_id === q.question_id)?.text || q.question_id;
             const total = q.agree + q.disagree + q.other + q.not_answered || 1;

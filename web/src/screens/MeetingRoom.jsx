@@ -1,7 +1,7 @@
 // The meeting room: agenda and current item, attendance and quorum, speakers, comments, positions,
 // signed votes with receipt, the live tally (ETag polling) and the chair's and secretariat's controls.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, bodyPath, enc, newIdempotencyKey } from '../api.js';
+import { api, bodyPath, enc, listAll, newIdempotencyKey } from '../api.js';
 import { BODY_ID, MEETING_REFRESH_MS, POLL_REFRESH_MS, SIGNING_ROLES } from '../config.js';
 import { signAction } from '../signing.js';
 import {
@@ -14,8 +14,10 @@ import { Uploader } from '../components/Uploader.jsx';
 import { BarRow, OutcomeLine } from '../components/Charts.jsx';
 import { RecipientBodies } from './Exchange.jsx';
 import {
-  useAsync, useInterval, useSession, Problem, Loading, PageTitle, Badge, ConfirmDialog, Receipt, Notice,
+  useAsync, useInterval, useSession, useConfirm, Problem, Loading, PageTitle, Badge, ConfirmDialog, Receipt, Notice,
 } from '../components/ui.jsx';
+import { RoomConsole, PollAlert, AgendaTools, MinutesPanel } from './RoomConsole.jsx';
+import { DocumentPicker, docLabel, useBodyDocuments } from '../components/DocumentPicker.jsx';
 
 const LIVE = new Set(['in_progress', 'started']);
 const ENDED = new Set(['ended', 'closed']);
@@ -56,8 +58,11 @@ export function MeetingRoom({ meetingId }) {
         {m.duration_seconds != null && <span>Thời lượng: {fmtDuration(m.duration_seconds)}</span>}
       </div>
       <Problem error={meeting.error} />
+      <PollAlert meeting={m} />
       <Attendance meeting={m} onChanged={meeting.reload} />
       {canControl && <ChairControls meeting={m} onChanged={refresh} />}
+      {canControl && <RoomConsole meeting={m} onChanged={refresh} />}
+      <MinutesPanel meeting={m} />
       <div class="room-grid">
         <nav class="card agenda" aria-labelledby="h-agenda">
           <h2 id="h-agenda">Chương trình phiên họp</h2>
@@ -75,6 +80,9 @@ export function MeetingRoom({ meetingId }) {
                   {(m.consent_block?.proposed || []).includes(it.item_id) && <Badge>Đề xuất thông qua chung</Badge>}
                   {decidedBadge(m, it)}
                 </Link>
+                {role === 'secretariat' && m.state === 'scheduled' && (
+                  <AgendaTools meeting={m} item={it} onChanged={refresh} />
+                )}
               </li>
             ))}
           </ol>
@@ -202,18 +210,29 @@ function ChairControls({ meeting, onChanged }) {
       setBusy(null);
     }
   };
+  const post = async (path) => {
+    await api(bodyPath(`/meetings/${enc(meeting.meeting_id)}${path}`), { method: 'POST' });
+    onChanged();
+  };
+  const [askStart, startDialog] = useConfirm({
+    title: 'Khai mạc phiên họp?', confirmLabel: 'Xác nhận khai mạc', busyLabel: 'Đang khai mạc…', danger: false,
+    run: () => post('/start'),
+  });
+  const [askEnd, endDialog] = useConfirm({
+    title: 'Bế mạc phiên họp?', confirmLabel: 'Xác nhận bế mạc', busyLabel: 'Đang bế mạc…', run: () => post('/end'),
+  });
   return (
     <section class="card controls" aria-labelledby="h-ctl">
       <h2 id="h-ctl">Điều hành phiên họp</h2>
       <div class="actions">
         {!LIVE.has(meeting.state) && !ENDED.has(meeting.state) && (
-          <button type="button" class="btn btn-primary" disabled={Boolean(busy)} onClick={() => call('start', '/start')}>
-            {busy === 'start' ? 'Đang khai mạc…' : 'Khai mạc phiên họp'}
+          <button type="button" class="btn btn-primary" disabled={Boolean(busy)} onClick={() => askStart()}>
+            Khai mạc phiên họp
           </button>
         )}
         {LIVE.has(meeting.state) && (
-          <button type="button" class="btn btn-danger" disabled={Boolean(busy)} onClick={() => call('end', '/end')}>
-            {busy === 'end' ? 'Đang bế mạc…' : 'Bế mạc phiên họp'}
+          <button type="button" class="btn btn-danger" disabled={Boolean(busy)} onClick={() => askEnd()}>
+            Bế mạc phiên họp
           </button>
         )}
         {consent.length > 0 && LIVE.has(meeting.state) && (
@@ -228,6 +247,20 @@ function ChairControls({ meeting, onChanged }) {
         )}
       </div>
       <Problem error={error} />
+      {startDialog(
+        <p>
+          Phiên họp bắt đầu ghi thời gian từ lúc này. Sau khi khai mạc, chương trình không còn sửa hay xóa nội dung
+          được.
+        </p>,
+      )}
+      {endDialog(
+        <>
+          <p>
+            Sau khi bế mạc, không ai còn điểm danh, phát biểu, góp ý hay biểu quyết được nữa; mọi ghi nhận của phiên
+            họp được niêm phong vào nhật ký. Không thể mở lại phiên họp.
+          </p>
+        </>,
+      )}
     </section>
   );
 }
@@ -500,10 +533,8 @@ function PollCard({ pollId, initial, item, canControl, onChanged }) {
   const p = { ...initial, ...(poll.data || {}) };
   // Live tally: a conditional GET every 2 s; unchanged polls answer 304 with no body.
   useInterval(
-    async () => {
-      const fresh = await api(path, { etag: true });
-      if (!fresh.__notModified) poll.setData(fresh);
-    },
+    // A 304 answers with the latest representation (the console may have fetched it meanwhile).
+    async () => poll.setData(await api(path, { etag: true })),
     POLL_REFRESH_MS,
     p.state !== 'closed',
   );
@@ -526,18 +557,18 @@ function PollCard({ pollId, initial, item, canControl, onChanged }) {
   const total = entitled.length || Object.values(tally).reduce((a, b) => a + b, 0) || 1;
 
   const control = async (action) => {
-    setBusy(action);
-    setError(null);
-    try {
-      poll.setData(await api(`${path}/${action}`, { method: 'POST' }).then((r) => r || poll.data));
-      poll.reload();
-      onChanged?.();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(null);
-    }
+    poll.setData(await api(`${path}/${action}`, { method: 'POST' }).then((r) => r || poll.data));
+    poll.reload();
+    onChanged?.();
   };
+  const [askOpen, openDialog] = useConfirm({
+    title: 'Mở biểu quyết?', confirmLabel: 'Xác nhận mở biểu quyết', busyLabel: 'Đang mở…', danger: false,
+    run: () => control('open'),
+  });
+  const [askClose, closeDialog] = useConfirm({
+    title: 'Kết thúc biểu quyết?', confirmLabel: 'Xác nhận kết thúc biểu quyết', busyLabel: 'Đang kết thúc…',
+    run: () => control('close'),
+  });
 
   const vote = async () => {
     setBusy('vote');
@@ -559,7 +590,7 @@ function PollCard({ pollId, initial, item, canControl, onChanged }) {
   };
 
   return (
-    <div class="poll" data-testid="poll">
+    <div class="poll" data-testid="poll" id={`poll-${pollId}`}>
       <div class="poll-head">
         <h3>{p.question}</h3>
         <Badge kind={p.state === 'open' ? 'live' : 'neutral'}>{POLL_STATES[p.state] || p.state}</Badge>
@@ -567,16 +598,28 @@ function PollCard({ pollId, initial, item, canControl, onChanged }) {
       {canControl && (
         <div class="actions">
           {!['open', 'closed'].includes(p.state) && (
-            <button type="button" class="btn btn-primary" disabled={Boolean(busy)} onClick={() => control('open')}>
+            <button type="button" class="btn btn-primary" disabled={Boolean(busy)} onClick={() => askOpen()}>
               Mở biểu quyết
             </button>
           )}
           {p.state === 'open' && (
-            <button type="button" class="btn btn-danger" disabled={Boolean(busy)} onClick={() => control('close')}>
+            <button type="button" class="btn btn-danger" disabled={Boolean(busy)} onClick={() => askClose()}>
               Kết thúc biểu quyết
             </button>
           )}
         </div>
+      )}
+      {openDialog(
+        <p>
+          Danh sách thành viên được biểu quyết sẽ chốt theo điểm danh lúc này (thành viên đang có mặt tại phòng họp hoặc trực tuyến); người điểm danh
+          sau sẽ không được biểu quyết nội dung “{p.question}”.
+        </p>,
+      )}
+      {closeDialog(
+        <p>
+          Sau khi kết thúc, không ai biểu quyết thêm được{notVoted.length ? ` (còn ${notVoted.length} thành viên chưa biểu quyết)` : ''};
+          kết quả được tính và niêm phong. Không thể mở lại.
+        </p>,
       )}
       {canVote && !choice && (
         <div class="vote-buttons" role="group" aria-label="Chọn biểu quyết">
@@ -648,6 +691,27 @@ function ResolutionFromPoll({ poll, item }) {
   const [busy, setBusy] = useState(false);
   const [created, setCreated] = useState(poll.resolution_id || null);
   const [toBodies, setToBodies] = useState([]);
+  const docs = useBodyDocuments();
+  // A poll gives at most one resolution: once one exists (drafted or issued) it is linked, never drafted again.
+  const existing = useAsync(
+    () =>
+      listAll(bodyPath('/resolutions')).then(
+        (rs) => rs.find((r) => r.source?.poll_id === poll.poll_id && r.state !== 'withdrawn') || null,
+      ).catch(() => null),
+    [poll.poll_id],
+  );
+  if (!created && existing.data) {
+    return (
+      <p>
+        <Link href={`/resolutions/${enc(existing.data.resolution_id)}`} class="btn btn-primary">
+          {existing.data.state === 'issued'
+            ? `Xem nghị quyết ${existing.data.number || ''}`.trim()
+            : session.me.role === 'chair' ? 'Ký nghị quyết' : 'Xem nghị quyết'}
+        </Link>
+      </p>
+    );
+  }
+  if (existing.loading && !existing.data) return null;
   if (created) {
     return (
       <p>
@@ -684,11 +748,14 @@ function ResolutionFromPoll({ poll, item }) {
       <div class="field">
         <label for={`res-doc-${poll.poll_id}`}>Văn bản nghị quyết</label>
         <select id={`res-doc-${poll.poll_id}`} value={docId} onChange={(e) => setDocId(e.currentTarget.value)}>
-          {(item.document_ids || []).map((d) => (
-            <option key={d} value={d}>
-              {d}
-            </option>
-          ))}
+          {(item.document_ids || []).map((d) => {
+            const known = (docs.data || []).find((x) => x.document_id === d);
+            return (
+              <option key={d} value={d}>
+                {known ? docLabel(known) : 'Tài liệu của nội dung họp'}
+              </option>
+            );
+          })}
         </select>
       </div>
       <RecipientBodies value={toBodies} onChange={setToBodies} idPrefix={`res-to-${poll.poll_id}`} />
@@ -705,7 +772,8 @@ function AddItem({ meetingId, onAdded }) {
   const agencies = roster.list.filter((m) => m.role === 'drafting_agency');
   const [open, setOpen] = useState(false);
   const [title, setTitle] = useState('');
-  const [docs, setDocs] = useState('');
+  const [docs, setDocs] = useState([]);
+  const [uploaded, setUploaded] = useState([]);
   const [agency, setAgency] = useState('');
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
@@ -728,12 +796,12 @@ function AddItem({ meetingId, onAdded }) {
         method: 'POST',
         body: {
           title: title.trim(),
-          document_ids: docs.split(/[\s,]+/).filter(Boolean),
+          document_ids: docs,
           ...(agency ? { drafting_agency: agency } : {}),
         },
       });
       setTitle('');
-      setDocs('');
+      setDocs([]);
       setAgency('');
       setOpen(false);
       onAdded();
@@ -746,16 +814,16 @@ function AddItem({ meetingId, onAdded }) {
   return (
     <div class="stack add-item">
       <h3>Thêm nội dung vào chương trình</h3>
-      <Uploader idPrefix="item-doc" onUploaded={(d) => setDocs((x) => (x ? `${x}, ${d.document_id}` : d.document_id))} />
+      <Uploader
+        idPrefix="item-doc"
+        onUploaded={(d) => (setUploaded((u) => [...u, d]), setDocs((x) => [...x, d.document_id]))}
+      />
     <form onSubmit={add} class="stack">
       <div class="field">
         <label for="it-title">Tên nội dung</label>
         <input id="it-title" ref={first} value={title} required onInput={(e) => setTitle(e.currentTarget.value)} />
       </div>
-      <div class="field">
-        <label for="it-docs">Mã tài liệu (cách nhau bởi dấu phẩy)</label>
-        <input id="it-docs" value={docs} onInput={(e) => setDocs(e.currentTarget.value)} />
-      </div>
+      <DocumentPicker idPrefix="it-docs" value={docs} onChange={setDocs} extra={uploaded} />
       <div class="field">
         <label for="it-agency">Cơ quan chủ trì soạn thảo</label>
         <select id="it-agency" value={agency} onChange={(e) => setAgency(e.currentTarget.value)}>

@@ -5,6 +5,7 @@ import { Link, navigate } from '../router.jsx';
 import { BALLOT_STATES, MEETING_STATES, fmtDateTime, isoToLocalInput, localInputToIso, untilText } from '../format.js';
 import { useRoster } from '../roster.js';
 import { Uploader } from '../components/Uploader.jsx';
+import { DocumentPicker } from '../components/DocumentPicker.jsx';
 import { useAsync, Problem, Loading, PageTitle, Badge } from '../components/ui.jsx';
 
 export function SecretariatHome() {
@@ -87,6 +88,7 @@ export function BallotForm() {
     return [newQuestion()];
   });
   const [docs, setDocs] = useState([]);
+  const [picked, setPicked] = useState([]);
   const [deadline, setDeadline] = useState(() => isoToLocalInput(new Date(Date.now() + 7 * 86400000)));
   const [recipientsMode, setRecipientsMode] = useState('all');
   const [recipients, setRecipients] = useState([]);
@@ -108,7 +110,7 @@ export function BallotForm() {
           title: title.trim(),
           summary: summary.trim(),
           questions: qs,
-          document_ids: docs.map((d) => d.document_id),
+          document_ids: picked,
           deadline: localInputToIso(deadline),
           ...(recipientsMode === 'some' ? { recipients } : {}),
         },
@@ -136,7 +138,11 @@ export function BallotForm() {
             ))}
           </ul>
         )}
-        <Uploader idPrefix="ballot-doc" onUploaded={(d) => setDocs((x) => [...x, d])} />
+        <Uploader
+          idPrefix="ballot-doc"
+          onUploaded={(d) => (setDocs((x) => [...x, d]), setPicked((x) => [...x, d.document_id]))}
+        />
+        <DocumentPicker idPrefix="ballot-pick" value={picked} onChange={setPicked} extra={docs} legend="Chọn từ kho tài liệu của cơ quan" />
       </section>
       <form class="card stack" onSubmit={submit} aria-labelledby="h-ballot-form">
         <h2 id="h-ballot-form">Nội dung phiếu</h2>

@@ -4,6 +4,7 @@ import { api, setToken } from '../api.js';
 import { DEV_USERS, SIGNING_ROLES } from '../config.js';
 import { prepareKey } from '../signing.js';
 import { loadSession } from '../app.jsx';
+import { saveSession } from '../session.js';
 import { Problem, PageTitle, Notice } from '../components/ui.jsx';
 
 export function SignIn({ onSignedIn, expired }) {
@@ -25,6 +26,7 @@ export function SignIn({ onSignedIn, expired }) {
       const { token } = await api('/dev/token', { method: 'POST', body: { user_id: uid }, auth: false });
       setToken(token);
       const session = await loadSession(uid, true);
+      saveSession({ token, userId: uid, stageLocal: true });
       if (SIGNING_ROLES.has(session.me.role)) {
         // Fetch this session's signing key from the development CA in the background.
         prepareKey(uid, { stageLocal: true }).catch(() => {});
