@@ -1,6 +1,8 @@
 """Resolutions: draft from a passed poll or ballot, delegate, sign and number, list by year, evidence."""
 from __future__ import annotations
 
+from typing import Literal
+
 from chalice import Blueprint
 from pydantic import Field, model_validator
 
@@ -28,6 +30,8 @@ class ResolutionCreate(Schema):
     source: Source
     document_id: Id
     recipients: IdList | None = None
+    # A normative resolution is numbered with its year (NN/YYYY/NQ-CP) unless the body's rules say otherwise.
+    document_type: Literal["resolution", "normative"] = "resolution"
 
 
 class Signature(Schema):
@@ -56,7 +60,8 @@ def _year(value: str) -> int:
 def create(principal: Principal, body_id: str, body: ResolutionCreate):
     return 201, resolutions.create(principal, body_id, title=body.title,
                                    source=body.source.model_dump(exclude_none=True),
-                                   document_id=body.document_id, recipients=body.recipients)
+                                   document_id=body.document_id, recipients=body.recipients,
+                                   document_type=body.document_type)
 
 
 @route(bp, "/v1/bodies/{body}/resolutions",

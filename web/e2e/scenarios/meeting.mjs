@@ -129,7 +129,7 @@ export async function meetingScenario(browser, cast, state, step) {
   await shot(chair.page, 'chair-resolution-confirm-phone');
   await chair.page.getByRole('button', { name: 'Ký số', exact: true }).click();
   const number = (await chair.page.getByTestId('resolution-number').textContent()).trim();
-  assert(/^\d+\/NQ-CP$/.test(number), `resolution number "${number}"`);
+  assert(/^\d{2,}\/NQ-CP$/.test(number), `resolution number "${number}"`);
   await chair.page.getByText('TM. CHÍNH PHỦ').waitFor();
   await axe(chair.page, 'resolution-signed-phone');
   await shot(chair.page, 'chair-resolution-signed-phone');
