@@ -228,6 +228,7 @@ _CHECKS = {
     "ballot_deadline_days": _check_deadline_days,
     "ballot_deadline_working_days": _check_working_days,
     "vote_change_allowed": _check_bool("vote_change_allowed"),
+    "deputy_chair_concludes": _check_bool("deputy_chair_concludes"),
     "quiet_hours": _check_quiet_hours,
     "resolution_symbol": _check_symbol,
     "resolution_number_format": _check_number_format,
@@ -263,6 +264,8 @@ class Rules:
     # When set, the default answer deadline is this many working days (weekends and public holidays skipped).
     ballot_deadline_working_days: int | None = None
     vote_change_allowed: bool = False
+    # Whether a deputy chair presiding in the chair's stead may write the chair's conclusion (kết luận).
+    deputy_chair_concludes: bool = False
     quiet_hours: tuple[str, str] | None = ("22:00", "06:00")
     resolution_symbol: str = "NQ-CP"
     resolution_number_format: Any = None  # normalised to {document type: "plain" | "with_year"}

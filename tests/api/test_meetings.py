@@ -39,7 +39,8 @@ def test_meeting_notice_goes_to_the_voting_members(api, body, monkeypatch):
         (kind, sorted(recipients), data)))
     m, _ = new_meeting(api, body, ())
     assert sent == [("meeting_notice", ["chair", "deputy", "m1", "m2", "m3"],
-                     {"meeting_title": "Phiên họp thường kỳ", "starts_at": "2026-01-05T08:00:00.000+07:00",
+                     {"meeting_title": "Phiên họp thường kỳ", "meeting_kind": "regular",
+                      "starts_at": "2026-01-05T08:00:00.000+07:00",
                       "location": "Phòng họp số 1", "body_name": "Ủy ban nhân dân thử nghiệm"})]
     listed = api.get(f"/v1/bodies/{body}/meetings", "asst1").json["items"]
     assert [x["meeting_id"] for x in listed] == [m]

@@ -57,7 +57,7 @@ def test_defaults_follow_the_government_working_regulation():
     assert GOVERNMENT.version == RULES_VERSION == 1
 
 
-def test_to_dict_is_json_ready_with_the_eleven_fields_and_the_version():
+def test_to_dict_is_json_ready_with_the_twelve_fields_and_the_version():
     d = GOVERNMENT.to_dict()
     assert d == {
         "quorum": "2/3",
@@ -67,6 +67,7 @@ def test_to_dict_is_json_ready_with_the_eleven_fields_and_the_version():
         "ballot_deadline_days": 7,
         "ballot_deadline_working_days": None,
         "vote_change_allowed": False,
+        "deputy_chair_concludes": False,
         "quiet_hours": ["22:00", "06:00"],
         "resolution_symbol": "NQ-CP",
         "resolution_number_format": {"resolution": "plain", "normative": "with_year"},
