@@ -10,6 +10,7 @@ import { OutcomeLine, BarRow } from '../components/Charts.jsx';
 import {
   useAsync, useInterval, useSession, Problem, Loading, PageTitle, Badge, ConfirmDialog, Receipt, Notice,
 } from '../components/ui.jsx';
+import { Conclusion, mayConclude } from '../components/Regulation.jsx';
 
 export function BallotScreen({ ballotId }) {
   const session = useSession();
@@ -50,6 +51,9 @@ export function BallotScreen({ ballotId }) {
         <AnswerForm ballot={ballot} onDone={reload} />
       ) : (
         <Questions questions={ballot.questions || []} />
+      )}
+      {ballot.state === 'closed' && (
+        <Conclusion path={path} conclusion={ballot.conclusion} canWrite={mayConclude(role)} onSaved={reload} />
       )}
       <SecretariatPanel ballot={ballot} role={role} reload={reload} />
     </div>

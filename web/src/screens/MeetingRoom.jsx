@@ -12,6 +12,7 @@ import { navigate, Link } from '../router.jsx';
 import { Dossier } from '../components/Dossier.jsx';
 import { Uploader } from '../components/Uploader.jsx';
 import { BarRow, OutcomeLine } from '../components/Charts.jsx';
+import { BallotReport, Conclusion, Deputies, KindBadge, MinutesPanel, mayConclude } from '../components/Regulation.jsx';
 import {
   useAsync, useInterval, useSession, Problem, Loading, PageTitle, Badge, ConfirmDialog, Receipt, Notice,
 } from '../components/ui.jsx';
@@ -47,6 +48,7 @@ export function MeetingRoom({ meetingId }) {
     <div class="room">
       <PageTitle>{m.title}</PageTitle>
       <div class="meta-row">
+        <KindBadge kind={m.kind} />
         <Badge kind={LIVE.has(m.state) ? 'live' : 'neutral'}>{MEETING_STATES[m.state] || m.state || 'Sắp họp'}</Badge>
         <span>
           <time dateTime={m.starts_at}>{fmtDateTime(m.starts_at)}</time>
@@ -56,6 +58,7 @@ export function MeetingRoom({ meetingId }) {
       </div>
       <Problem error={meeting.error} />
       <Attendance meeting={m} onChanged={meeting.reload} />
+      <Deputies meeting={m} onChanged={meeting.reload} />
       {canControl && <ChairControls meeting={m} onChanged={refresh} />}
       <div class="room-grid">
         <nav class="card agenda" aria-labelledby="h-agenda">
@@ -93,6 +96,7 @@ export function MeetingRoom({ meetingId }) {
           )}
         </div>
       </div>
+      <MinutesPanel meeting={m} />
     </div>
   );
 }
@@ -138,6 +142,10 @@ function Attendance({ meeting, onChanged }) {
         <div class="stat">
           <span class="stat-n">{a.absent ?? 0}</span>
           <span class="stat-l">vắng mặt</span>
+        </div>
+        <div class="stat">
+          <span class="stat-n" data-testid="deputy">{a.deputy ?? 0}</span>
+          <span class="stat-l">vắng, có người dự thay</span>
         </div>
         <div class={`stat quorum ${q.met ? 'ok' : 'no'}`} data-testid="quorum">
           <span class="stat-n">
@@ -265,7 +273,9 @@ function ItemPanel({ meeting, item, isCurrent, onChanged }) {
         )}
         <Problem error={setCurrentError} />
       </div>
+      <BallotReport report={item.ballot_report} />
       <Dossier documentIds={item.document_ids || []} title="Hồ sơ, dự thảo" />
+      <Conclusion path={iPath} conclusion={item.conclusion} canWrite={mayConclude(role)} onSaved={onChanged} />
       <Polls
         meeting={meeting}
         item={item}
