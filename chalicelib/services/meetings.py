@@ -10,7 +10,7 @@ from chalicelib.domain import meeting as rules_of_meeting
 from chalicelib.domain.errors import Conflict, NotFound, ValidationFailed, WrongState
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.roster import voting_members
-from chalicelib.services import ballots, bodies, documents, notify, reminders, streams
+from chalicelib.services import ballots, bodies, documents, notify, polls, reminders, streams
 from chalicelib.services.context import Principal
 from chalicelib.services.room import (
     OPEN_STATES,
@@ -159,6 +159,13 @@ def put_item_conclusion(principal: Principal, body_id: str, meeting_id: str, ite
         Item(*item_key(body_id, meeting_id, item_id)),
         lambda records: [Item.data["conclusion"].set({**conclusion, "seq": records[-1]["seq"]})],
         Item.pk.exists(), label="item")
+    if item.get("decided_by"):
+        # The poll that decided the item carries the conclusion too, for the resolution built from its outcome.
+        work.update_with_records(
+            Item(*polls.poll_key(body_id, item["decided_by"])),
+            lambda records: [Item.data["conclusion"].set({**conclusion, "seq": records[-1]["seq"],
+                                                          "item_id": item_id})],
+            Item.pk.exists(), label="poll")
     work.record("meeting.item_concluded", f"{meeting_id}/{item_id}", conclusion)
     view = {"meeting_id": meeting_id, "item_id": item_id, "title": item["title"], "conclusion": conclusion}
     return commit(work, view, 200, "ghi kết luận")

@@ -7,11 +7,13 @@ from datetime import datetime
 
 import pytest
 
+from chalicelib import verify
 from chalicelib.adapters import store
 from chalicelib.domain import clock
 from chalicelib.services import notify, reminders
 from tests.api.test_ballots import Q2, Signer, both, path, sent
 from tests.api.test_resolutions import draft, key_of, signed, voted_poll
+from tests.conftest import DEV_CA
 from tests.support import certify, sign
 
 
@@ -203,10 +205,12 @@ def test_the_chair_concludes_an_item_audited_shown_in_the_room_minutes_evidence_
     assert r.status == 200 and r.json["conclusion"]["text"] == text and r.json["conclusion"]["by"] == "chair"
     shown = next(i for i in room(api, body, m, "m1")["items"] if i["item_id"] == item)
     assert shown["conclusion"]["text"] == text
+    assert api.get(f"/v1/bodies/{body}/polls/{poll}", "m1").json["conclusion"]["text"] == text
     record = [rec for rec in chain(api, body) if rec["action"] == "meeting.item_concluded"]
     assert record and record[-1]["target"] == f"{m}/{item}" and record[-1]["data"]["text"] == text
     evidence = api.get(f"/v1/bodies/{body}/polls/{poll}/evidence", "sec").json
     assert [c["text"] for c in evidence["conclusions"]] == [text]
+    assert verify.verify_package(evidence, [DEV_CA.cert_pem])["ok"] is True
     assert evidence["conclusions"][0]["seq"] == record[-1]["seq"]
     res = draft(api, body, {"poll_id": poll})
     assert res["conclusion"] == text
@@ -239,6 +243,7 @@ def test_the_chair_concludes_a_closed_ballot_shown_on_it_in_its_report_and_evide
     assert api.get(path(body, ballot_id, "report"), "sec").json["conclusion"]["text"] == text
     evidence = api.get(path(body, ballot_id, "evidence"), "sec").json
     assert evidence["conclusions"][0]["text"] == text
+    assert verify.verify_package(evidence, [DEV_CA.cert_pem])["ok"] is True
     assert evidence["decision"]["conclusion"]["text"] == text
     assert [rec["data"]["text"] for rec in chain(api, body) if rec["action"] == "ballot.concluded"] == [text]
     res = draft(api, body, {"ballot_id": ballot_id})
