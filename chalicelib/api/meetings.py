@@ -5,7 +5,7 @@ from datetime import date
 from typing import Annotated, Literal
 
 from chalice import Blueprint
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, model_validator
 
 from chalicelib.api.http import LIST_QUERY, Schema, route
 from chalicelib.api.schemas import AwareDatetime, Id, IdList, LongText, Measure, Name, Text
@@ -32,6 +32,12 @@ class ItemCreate(Schema):
     drafting_agency: Id | None = None
     guests: IdList = Field(default_factory=list)
     ballot_id: Id | None = None
+
+    @model_validator(mode="after")
+    def _titled(self):
+        if self.title is None and self.ballot_id is None:
+            raise ValueError("nội dung họp cần có tiêu đề (title) hoặc mã phiếu lấy ý kiến (ballot_id)")
+        return self
 
 
 class Conclusion(Schema):
