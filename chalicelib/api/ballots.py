@@ -1,10 +1,10 @@
 """Opinion ballots: drafting, the approval chain, signed answers, the live aggregate and the final report."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from chalice import Blueprint
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from chalicelib.api.http import LIST_QUERY, Schema, route
 from chalicelib.api.schemas import AwareDatetime, Id, IdList, LongText, Text
@@ -28,6 +28,7 @@ class BallotCreate(Schema):
     questions: list[Question] = Field(min_length=1, max_length=MAX_QUESTIONS)
     document_ids: IdList = Field(default_factory=list)
     deadline: AwareDatetime | None = None
+    deadline_working_days: int | None = Field(default=None, ge=1, le=60)
     recipients: list[Id] | None = Field(default=None, min_length=1, max_length=MAX_RECIPIENTS)
 
 
@@ -43,6 +44,8 @@ class BallotPatch(Schema):
 
 class BallotReturn(Schema):
     reason: str = Field(min_length=1, max_length=RETURN_REASON_MAX)
+class Conclusion(Schema):
+    text: Annotated[str, StringConstraints(min_length=1, max_length=20000, strip_whitespace=True)]
 
 
 class Answer(Schema):
@@ -133,3 +136,9 @@ def withdraw_ballot(principal: Principal, body_id: str, ballot_id: str):
 def answer_ballot(principal: Principal, body_id: str, ballot_id: str, body: AnswerSubmit):
     answers = [a.model_dump(exclude_unset=True) for a in body.answers]
     return 201, ballots.answer(principal, body_id, ballot_id, answers, body.signature)
+
+
+@route(bp, BALLOT + "/conclusion", "PUT", body=Conclusion,
+       summary="The chair's conclusion on a closed ballot (chair)")
+def put_ballot_conclusion(principal: Principal, body_id: str, ballot_id: str, body: Conclusion):
+    return ballots.put_conclusion(principal, body_id, ballot_id, body.text)

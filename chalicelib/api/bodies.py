@@ -21,9 +21,12 @@ class RulesPatch(Schema):
     tie_rule: str | None = None
     silence_as_consent: bool | None = None
     ballot_deadline_days: int | None = None
+    ballot_deadline_working_days: int | None = None
     vote_change_allowed: bool | None = None
+    deputy_chair_concludes: bool | None = None
     quiet_hours: list[str] | None = Field(default=None, min_length=2, max_length=2)
     resolution_symbol: str | None = None
+    resolution_number_format: str | dict[str, str] | None = None
 
 
 class BodyCreate(Schema):

@@ -5,11 +5,11 @@ from datetime import date
 from typing import Annotated, Literal
 
 from chalice import Blueprint
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, model_validator
 
 from chalicelib.api.http import LIST_QUERY, Schema, route
 from chalicelib.api.schemas import AwareDatetime, Id, IdList, LongText, Measure, Name, Text
-from chalicelib.services import attendance, meetings, minutes, polls, reports, speakers
+from chalicelib.services import attendance, extraordinary, meetings, minutes, polls, reports, speakers
 from chalicelib.services.context import Principal, page
 
 bp = Blueprint(__name__)
@@ -23,13 +23,33 @@ class MeetingCreate(Schema):
     starts_at: AwareDatetime
     location: Text | None = None
     invitees: IdList | None = None
+    kind: Literal["regular", "extraordinary", "thematic"] = "regular"
 
 
 class ItemCreate(Schema):
-    title: Name
+    title: Name | None = None  # taken from the ballot when a failed ballot is brought to the meeting
     document_ids: IdList = Field(default_factory=list)
     drafting_agency: Id | None = None
     guests: IdList = Field(default_factory=list)
+    ballot_id: Id | None = None
+
+    @model_validator(mode="after")
+    def _titled(self):
+        if self.title is None and self.ballot_id is None:
+            raise ValueError("nội dung họp cần có tiêu đề (title) hoặc mã phiếu lấy ý kiến (ballot_id)")
+        return self
+
+
+class Conclusion(Schema):
+    text: Annotated[str, StringConstraints(min_length=1, max_length=20000, strip_whitespace=True)]
+
+
+class ExtraordinaryRequest(Schema):
+    subject: Text
+
+
+class SignedSupport(Schema):
+    signature: dict
 
 
 class ItemPatch(Schema):
@@ -42,8 +62,14 @@ class ItemOrder(Schema):
     position: int = Field(ge=1, le=500)
 
 
+class Deputy(Schema):
+    name: Name
+    title: Name
+
+
 class Attendance(Schema):
-    mode: Literal["in_room", "remote", "absent"]
+    mode: Literal["in_room", "remote", "absent", "deputy"]
+    deputy: Deputy | None = None
 
 
 class Position(Schema):
@@ -76,7 +102,8 @@ class Baseline(Schema):
 
 @route(bp, "/v1/bodies/{body}/meetings", "POST", body=MeetingCreate, status=201, summary="Schedule a meeting (secretariat)")
 def create_meeting(principal: Principal, body_id: str, body: MeetingCreate):
-    return 201, meetings.create_meeting(principal, body_id, body.title, body.starts_at, body.location, body.invitees)
+    return 201, meetings.create_meeting(principal, body_id, body.title, body.starts_at, body.location, body.invitees,
+                                        body.kind)
 
 
 @route(bp, "/v1/bodies/{body}/meetings", query=LIST_QUERY, summary="The body's meetings")
@@ -92,7 +119,12 @@ def get_meeting(principal: Principal, body_id: str, meeting_id: str):
 @route(bp, M + "/items", "POST", body=ItemCreate, status=201, summary="Add an agenda item (secretariat)")
 def add_item(principal: Principal, body_id: str, meeting_id: str, body: ItemCreate):
     return 201, meetings.add_item(principal, body_id, meeting_id, body.title, body.document_ids,
-                                  body.drafting_agency, body.guests)
+                                  body.drafting_agency, body.guests, body.ballot_id)
+
+
+@route(bp, ITEM + "/conclusion", "PUT", body=Conclusion, summary="The chair's conclusion on an item (chair)")
+def put_item_conclusion(principal: Principal, body_id: str, meeting_id: str, item_id: str, body: Conclusion):
+    return meetings.put_item_conclusion(principal, body_id, meeting_id, item_id, body.text)
 
 
 @route(bp, ITEM, "PATCH", body=ItemPatch, summary="Edit an agenda item before the meeting starts (secretariat)")
@@ -132,9 +164,11 @@ def end_item(principal: Principal, body_id: str, meeting_id: str, item_id: str):
     return meetings.end_item(principal, body_id, meeting_id, item_id)
 
 
-@route(bp, M + "/attendance/{user}", "PUT", body=Attendance, summary="Check in: in the room, remote or absent")
+@route(bp, M + "/attendance/{user}", "PUT", body=Attendance,
+       summary="Check in: in the room, remote, absent, or absent with a deputy (the secretariat)")
 def put_attendance(principal: Principal, body_id: str, meeting_id: str, user_id: str, body: Attendance):
-    return attendance.put_attendance(principal, body_id, meeting_id, user_id, body.mode)
+    return attendance.put_attendance(principal, body_id, meeting_id, user_id, body.mode,
+                                     body.deputy.model_dump() if body.deputy else None)
 
 
 @route(bp, ITEM + "/position", "PUT", body=Position, summary="A member's position on an item before it is discussed")
@@ -197,3 +231,27 @@ def meeting_report(principal: Principal, body_id: str, query: dict):
 @route(bp, "/v1/bodies/{body}/reports/baseline", "PUT", body=Baseline, summary="The baseline KPIs are compared with")
 def put_baseline(principal: Principal, body_id: str, body: Baseline):
     return reports.put_baseline(principal, body_id, body.model_dump(exclude_none=True))
+
+
+@route(bp, "/v1/bodies/{body}/extraordinary-requests", "POST", body=ExtraordinaryRequest, status=201,
+       summary="Ask for an extraordinary session (a member); members then sign their support")
+def create_extraordinary_request(principal: Principal, body_id: str, body: ExtraordinaryRequest):
+    return 201, extraordinary.create(principal, body_id, body.subject)
+
+
+@route(bp, "/v1/bodies/{body}/extraordinary-requests", query=LIST_QUERY,
+       summary="Requests for an extraordinary session, newest first")
+def list_extraordinary_requests(principal: Principal, body_id: str, query: dict):
+    return page(*extraordinary.list_requests(principal, body_id, query["limit"], query["cursor"]))
+
+
+@route(bp, "/v1/bodies/{body}/extraordinary-requests/{request}",
+       summary="A request for an extraordinary session with its supporters and the third it needs")
+def get_extraordinary_request(principal: Principal, body_id: str, request_id: str):
+    return extraordinary.get(principal, body_id, request_id)
+
+
+@route(bp, "/v1/bodies/{body}/extraordinary-requests/{request}/support", "POST", body=SignedSupport, status=201,
+       summary="Support the request, signed with the member's certificate (a member)")
+def support_extraordinary_request(principal: Principal, body_id: str, request_id: str, body: SignedSupport):
+    return 201, extraordinary.support(principal, body_id, request_id, body.signature)

@@ -1,11 +1,13 @@
 """Resolutions: draft from a passed poll or ballot, delegate, sign and number, list by year, evidence."""
 from __future__ import annotations
 
+from typing import Literal
+
 from chalice import Blueprint
 from pydantic import Field, model_validator
 
 from chalicelib.api.http import LIST_QUERY, Schema, route
-from chalicelib.api.schemas import Id, IdList, Text
+from chalicelib.api.schemas import Id, Text
 from chalicelib.services import resolutions
 from chalicelib.services.context import Principal
 
@@ -33,6 +35,8 @@ class ResolutionCreate(Schema):
     document_id: Id
     # User ids of this body, and bodies ({"body_id"}: the parent or a child) that receive it in their inbox.
     recipients: list[Id | BodyRecipient] | None = Field(default=None, max_length=200)
+    # A normative resolution is numbered with its year (NN/YYYY/NQ-CP) unless the body's rules say otherwise.
+    document_type: Literal["resolution", "normative"] = "resolution"
 
 
 class Signature(Schema):
@@ -63,7 +67,8 @@ def create(principal: Principal, body_id: str, body: ResolutionCreate):
                                    source=body.source.model_dump(exclude_none=True),
                                    document_id=body.document_id,
                                    recipients=[r if isinstance(r, str) else {"body_id": r.body_id}
-                                               for r in body.recipients or []])
+                                               for r in body.recipients or []],
+                                   document_type=body.document_type)
 
 
 @route(bp, "/v1/bodies/{body}/resolutions",

@@ -34,7 +34,10 @@ ACTION_NAMES = {action: name for action, (_, _, name) in TRANSITIONS.items()} | 
     "answer": "trả lời phiếu lấy ý kiến",
     "report": "xem báo cáo tổng hợp",
     "edit": "sửa phiếu lấy ý kiến",
+    "conclude": "ghi kết luận",
 }
+STATE_VI = {"draft": "dự thảo", "submitted": "đã trình", "approved": "đã duyệt", "sent": "đang lấy ý kiến",
+            "closed": "đã kết thúc", "withdrawn": "đã rút"}
 
 
 def next_state(state: str, action: str) -> str:

@@ -6,11 +6,10 @@ from statistics import median
 
 from chalicelib.domain import rules as rules_engine
 from chalicelib.domain.errors import WrongState
-from chalicelib.domain.rules import Quorum, Rules
+from chalicelib.domain.rules import ATTENDANCE_MODES, MEETING_KIND_VI, MEETING_KINDS, PRESENT_MODES, Quorum, Rules
 
 MEETING_STATES = ("scheduled", "started", "ended")
-ATTENDANCE_MODES = ("in_room", "remote", "absent")
-PRESENT_MODES = ("in_room", "remote")
+__all__ = ["ATTENDANCE_MODES", "MEETING_KINDS", "MEETING_KIND_VI", "PRESENT_MODES"]
 POSITIONS = ("support", "object", "comment")
 ITEM_STATES = ("pending", "current", "done")
 SPEAKER_STATES = ("requested", "granted", "done")
@@ -31,12 +30,8 @@ def require_open(meeting_state: str, action: str) -> None:
 
 
 def attendance_counts(voting_ids: list[str], attendance: dict[str, str]) -> dict[str, int]:
-    """Counts by mode over the voting members in office; a member with no check-in counts as absent."""
-    counts = {"in_room": 0, "remote": 0, "absent": 0}
-    for user_id in voting_ids:
-        mode = attendance.get(user_id)
-        counts[mode if mode in PRESENT_MODES else "absent"] += 1
-    return counts
+    """Counts by mode over the voting members in office (rules.attendance_counts)."""
+    return rules_engine.attendance_counts(voting_ids, attendance)
 
 
 def present_ids(voting_ids: list[str], attendance: dict[str, str]) -> list[str]:
@@ -45,7 +40,7 @@ def present_ids(voting_ids: list[str], attendance: dict[str, str]) -> list[str]:
 
 def quorum_of(rules: Rules, voting_ids: list[str], attendance: dict[str, str]) -> Quorum:
     """Quorum on the roster in force: remote members are present, deputies and guests are not counted."""
-    return rules_engine.quorum(rules, len(voting_ids), len(present_ids(voting_ids, attendance)))
+    return rules_engine.quorum(rules, len(voting_ids), rules_engine.present_count(voting_ids, attendance))
 
 
 def consent_block(agenda: list[str], items: dict[str, dict], positions: dict[str, dict[str, str]]) -> list[str]:

@@ -52,7 +52,11 @@ KINDS: tuple[str, ...] = (
     "poll_opened",
     "resolution_issued",
     "document_received",
+    "extraordinary_requested",
 )
+
+# Meeting kinds as a notice names them (rules.MEETING_KIND_VI; the domain's notices stay self-contained).
+MEETING_KIND_VI = {"regular": "thường kỳ", "extraordinary": "bất thường", "thematic": "chuyên đề"}
 
 SMS_MAX_LEN = 160
 SENDER_MAX_LEN = 11
@@ -341,15 +345,28 @@ def _overdue_secretariat(d: _Data) -> _Message:
     )
 
 
+def _meeting_kind(d: _Data) -> str:
+    kind = d.text("meeting_kind", False) or "regular"
+    if kind not in MEETING_KIND_VI:
+        raise ValueError(f"{d.kind}: unknown meeting kind {kind!r}")
+    return kind
+
+
 def _meeting_notice(d: _Data) -> _Message:
     title, starts, location = d.text("meeting_title"), d.when("starts_at"), d.text("location", False)
-    blocks: list[Block] = [f"Trân trọng kính mời đồng chí dự phiên họp “{title}”.", f"Thời gian: {starts}."]
-    sms = [_f("Mời họp “"), _v(title), _f(f"” lúc {starts}")]
+    kind = _meeting_kind(d)
+    kind_vi = MEETING_KIND_VI[kind]
+    blocks: list[Block] = [f"Trân trọng kính mời đồng chí dự phiên họp {kind_vi} “{title}”.",
+                           f"Thời gian: {starts}."]
+    # A regular session's title already says so; other kinds are named in the SMS too.
+    sms = [_f("Mời họp “" if kind == "regular" else f"Mời họp {kind_vi} “"), _v(title), _f(f"” lúc {starts}")]
     if location:
         blocks.append(f"Địa điểm: {location}.")
         sms += [_f(" tại "), _v(location)]
     blocks.append("Chương trình và tài liệu phiên họp có trên Hệ thống e-Cabinet.")
-    return _Message(subject=f"Giấy mời họp: {title} ({starts})", blocks=blocks, sms=sms + [_f(".")])
+    subject = f"Giấy mời họp: {title} ({starts})" if kind == "regular" else \
+        f"Giấy mời họp {kind_vi}: {title} ({starts})"
+    return _Message(subject=subject, blocks=blocks, sms=sms + [_f(".")])
 
 
 def _meeting_starting(d: _Data) -> _Message:
@@ -400,6 +417,17 @@ def _document_received(d: _Data) -> _Message:
         sms.append(_f(f" nhan luc {received}"))
     blocks.append("Đề nghị văn thư tiếp nhận văn bản trong mục Văn bản đến trên Hệ thống e-Cabinet.")
     return _Message(subject=f"Văn bản đến từ {sender}: {title}", blocks=blocks, sms=sms + [_f(".")])
+def _extraordinary_requested(d: _Data) -> _Message:
+    subject = d.text("request_subject")
+    count, total = d.text("supporters"), d.text("total_members")
+    blocks: list[Block] = [
+        f"{count}/{total} thành viên đã ký đề nghị họp phiên bất thường về “{subject}”, "
+        "đạt ít nhất một phần ba tổng số thành viên.",
+        "Đề nghị chủ tọa xem xét triệu tập phiên họp bất thường; danh sách thành viên đề nghị có trên Hệ thống e-Cabinet.",
+    ]
+    sms = [_f(f"{count}/{total} thành viên đề nghị họp bất thường về “"), _v(subject),
+           _f("”, đã đủ 1/3 thành viên.")]
+    return _Message(subject=f"Đề nghị họp phiên bất thường: {subject}", blocks=blocks, sms=sms)
 
 
 _TEMPLATES: dict[str, Callable[[_Data], _Message]] = {
@@ -412,6 +440,7 @@ _TEMPLATES: dict[str, Callable[[_Data], _Message]] = {
     "poll_opened": _poll_opened,
     "resolution_issued": _resolution_issued,
     "document_received": _document_received,
+    "extraordinary_requested": _extraordinary_requested,
 }
 assert tuple(_TEMPLATES) == KINDS
 
@@ -437,6 +466,9 @@ def render_email(kind: str, data: Mapping[str, Any]) -> Email:
     ``poll_question``, ``meeting_title`` (optional); ``resolution_issued`` ``resolution_number``,
     ``resolution_title``, ``signed_at`` (optional); ``document_received`` ``from_name``, ``document_title``,
     ``document_kind`` (optional), ``resolution_number`` (optional), ``received_at`` (optional). Every kind also takes the optional ``recipient_name``,
+    ``resolution_title``, ``signed_at`` (optional); ``meeting_notice`` also ``meeting_kind`` (optional: regular,
+    extraordinary, thematic); ``extraordinary_requested`` ``request_subject``, ``supporters``,
+    ``total_members``. Every kind also takes the optional ``recipient_name``,
     ``body_name`` and ``for_member`` (the member whose reminder an assistant receives, e.g. "Bộ trưởng X").
     Raises ValueError for an unknown kind or missing/invalid data.
     """

@@ -38,9 +38,9 @@ def require_state(state: str, wanted: str, action: str) -> None:
 
 def entitlement(voting_ids: list[str], attendance: dict[str, str]) -> tuple[list[str], dict[str, str]]:
     """Frozen when the poll opens: the voting members in office who are in the room or remote, with their mode.
-    Absent and unchecked members cannot vote on this poll."""
-    modes = {u: attendance[u] for u in voting_ids if attendance.get(u) in PRESENT_MODES}
-    return sorted(modes), modes
+    Absent and unchecked members cannot vote on this poll, nor can a deputy sent in a member's place."""
+    entitled = rules_engine.entitled_to_vote(voting_ids, attendance)
+    return entitled, {u: attendance[u] for u in entitled}
 
 
 def latest_votes(leaves: list[dict]) -> dict[str, dict]:

@@ -42,18 +42,20 @@ def resolution_year(moment: datetime) -> int:
     return clock.vn_year(moment)
 
 
-def number_text(n: int, symbol: str) -> str:
-    """`12/NQ-CP`: the sequence number of the year, then the body's symbol."""
+def number_text(n: int, symbol: str, year: int | None = None) -> str:
+    """`01/NQ-CP`, `12/NQ-CP`, or with the year `09/2026/NQ-CP`: the sequence number of the year in at least two
+    digits (Decree 30/2020, Annex I), then the body's symbol. Which form a document takes is the body's rule
+    (`rules.resolution_number`)."""
     if n < 1:
         raise ValueError("resolution numbers start at 1")
-    return f"{n}/{symbol}"
+    return f"{n:02d}/{year}/{symbol}" if year is not None else f"{n:02d}/{symbol}"
 
 
-_NUMBER_RE = re.compile(r"^\s*0*([1-9][0-9]{0,5})\s*(?:/\s*(\S+)\s*)?$")
+_NUMBER_RE = re.compile(r"^\s*0*([1-9][0-9]{0,5})\s*(?:/\s*(?:[0-9]{4}\s*/\s*)?(\S+)\s*)?$")
 
 
 def parse_number(text: str) -> tuple[int, str | None] | None:
-    """`12/NQ-CP` → (12, "NQ-CP"); `12` → (12, None); anything else → None."""
+    """`12/NQ-CP` → (12, "NQ-CP"); `09/2026/NQ-CP` → (9, "NQ-CP"); `12` → (12, None); anything else → None."""
     match = _NUMBER_RE.match(text or "")
     if not match:
         return None

@@ -4,7 +4,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, fields
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any, TypedDict
+from zoneinfo import ZoneInfo
+
+import holidays as public_holidays
 
 # The version number carried by a body's first rules; each accepted PATCH adds one.
 RULES_VERSION = 1
@@ -16,6 +21,25 @@ SYMBOL_MAX_LEN = 20
 
 _QUORUM_RE = re.compile(r"^([0-9]{1,6})/([0-9]{1,6})$")
 _HHMM_RE = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+# Working-day deadlines: counted in Viet Nam, ending at the close of the office day.
+WORKING_DAYS_MIN, WORKING_DAYS_MAX = 1, 60
+OFFICE_DAY_ENDS = time(17, 0)
+_VN = ZoneInfo("Asia/Ho_Chi_Minh")
+
+# Meetings (Government working regulation): regular monthly sessions, extraordinary sessions, thematic sessions.
+MEETING_KINDS = ("regular", "extraordinary", "thematic")
+MEETING_KIND_VI = {"regular": "thường kỳ", "extraordinary": "bất thường", "thematic": "chuyên đề"}
+# How a member attends: present in the room or remotely (both count for quorum and may vote), absent, or absent
+# and represented by a deputy (cấp phó), who attends and speaks but is neither counted nor entitled to vote.
+ATTENDANCE_MODES = ("in_room", "remote", "deputy", "absent")
+PRESENT_MODES = ("in_room", "remote")
+
+# Resolution numbers (Decree 30/2020, Annex I): at least two digits, then the year for the document types
+# that carry it (normative resolutions), then the body's symbol.
+DOCUMENT_TYPES = ("resolution", "normative")
+NUMBER_FORMATS = ("plain", "with_year")
+DEFAULT_NUMBER_FORMAT = {"resolution": "plain", "normative": "with_year"}
 
 POLL_CHOICES = ("yes", "no", "abstain")
 BALLOT_CHOICES = ("agree", "disagree", "other")
@@ -161,6 +185,35 @@ def _check_symbol(value: Any) -> str:
     )
 
 
+def _check_working_days(value: Any) -> int | None:
+    if value is None:
+        return None
+    if _is_int(value) and WORKING_DAYS_MIN <= value <= WORKING_DAYS_MAX:
+        return value
+    raise RulesInvalid(
+        f'Trường "ballot_deadline_working_days" phải là null hoặc số nguyên từ {WORKING_DAYS_MIN} đến '
+        f"{WORKING_DAYS_MAX} (ngày làm việc).",
+        "ballot_deadline_working_days",
+    )
+
+
+def _check_number_format(value: Any) -> dict[str, str]:
+    """A string sets the form of ordinary resolutions; a map sets the form per document type. Types left out
+    keep the default (normative resolutions carry the year)."""
+    if isinstance(value, str):
+        value = {"resolution": value}
+    if isinstance(value, dict) and value and all(
+        k in DOCUMENT_TYPES and v in NUMBER_FORMATS for k, v in value.items()
+    ):
+        return {**DEFAULT_NUMBER_FORMAT, **value}
+    raise RulesInvalid(
+        'Trường "resolution_number_format" phải là "plain" (số/ký hiệu, ví dụ 01/NQ-CP), "with_year" '
+        '(số/năm/ký hiệu, ví dụ 09/2026/NQ-CP), hoặc một đối tượng theo loại văn bản '
+        f"({', '.join(DOCUMENT_TYPES)}), ví dụ {{\"normative\": \"with_year\"}}.",
+        "resolution_number_format",
+    )
+
+
 def _check_version(value: Any) -> int:
     if _is_int(value) and value >= 1:
         return value
@@ -173,9 +226,12 @@ _CHECKS = {
     "tie_rule": _check_tie_rule,
     "silence_as_consent": _check_bool("silence_as_consent"),
     "ballot_deadline_days": _check_deadline_days,
+    "ballot_deadline_working_days": _check_working_days,
     "vote_change_allowed": _check_bool("vote_change_allowed"),
+    "deputy_chair_concludes": _check_bool("deputy_chair_concludes"),
     "quiet_hours": _check_quiet_hours,
     "resolution_symbol": _check_symbol,
+    "resolution_number_format": _check_number_format,
     "version": _check_version,
 }
 RULE_FIELDS = tuple(name for name in _CHECKS if name != "version")
@@ -205,12 +261,19 @@ class Rules:
     tie_rule: str = "chair_decides"
     silence_as_consent: bool = False
     ballot_deadline_days: int = 7
+    # When set, the default answer deadline is this many working days (weekends and public holidays skipped).
+    ballot_deadline_working_days: int | None = None
     vote_change_allowed: bool = False
+    # Whether a deputy chair presiding in the chair's stead may write the chair's conclusion (kết luận).
+    deputy_chair_concludes: bool = False
     quiet_hours: tuple[str, str] | None = ("22:00", "06:00")
     resolution_symbol: str = "NQ-CP"
+    resolution_number_format: Any = None  # normalised to {document type: "plain" | "with_year"}
     version: int = RULES_VERSION
 
     def __post_init__(self) -> None:
+        if self.resolution_number_format is None:
+            object.__setattr__(self, "resolution_number_format", dict(DEFAULT_NUMBER_FORMAT))
         for f in fields(self):
             object.__setattr__(self, f.name, _CHECKS[f.name](getattr(self, f.name)))
 
@@ -229,6 +292,7 @@ class Rules:
     def to_dict(self) -> dict:
         out: dict[str, Any] = {name: getattr(self, name) for name in RULE_FIELDS}
         out["quiet_hours"] = list(self.quiet_hours) if self.quiet_hours is not None else None
+        out["resolution_number_format"] = dict(self.resolution_number_format)
         out["version"] = self.version
         return out
 
@@ -280,6 +344,85 @@ def threshold(rules: Rules, total_members: int, counted_base: int | None = None)
     if base > total:
         raise ValueError(f"Số thành viên có quyền biểu quyết ({base}) vượt quá tổng số thành viên ({total}).")
     return base // 2 + 1
+
+
+def present_count(voting_ids: list[str], modes: dict[str, str]) -> int:
+    """The members counted as present: in the room or remote. A deputy sent by an absent member is not."""
+    return sum(1 for u in voting_ids if modes.get(u) in PRESENT_MODES)
+
+
+def attendance_counts(voting_ids: list[str], modes: dict[str, str]) -> dict[str, int]:
+    """Counts by mode over the voting members in office; a member with no check-in counts as absent, and a
+    member who sent a deputy is counted under `deputy` (absent as a member)."""
+    counts = {mode: 0 for mode in ATTENDANCE_MODES}
+    for user_id in voting_ids:
+        mode = modes.get(user_id)
+        counts[mode if mode in ATTENDANCE_MODES else "absent"] += 1
+    return counts
+
+
+def entitled_to_vote(voting_ids: list[str], modes: dict[str, str]) -> list[str]:
+    """Who may vote on a poll opened now: the members present in person or remotely, never a deputy."""
+    return sorted(u for u in voting_ids if modes.get(u) in PRESENT_MODES)
+
+
+def extraordinary_request_threshold(total_members: int) -> int:
+    """At least one third of the members in office must ask for an extraordinary session: ceil(total / 3)."""
+    total = _check_count("total_members", total_members)
+    return max(1, -(-total // 3))
+
+
+def extraordinary_request_reached(total_members: int, supporters: int) -> bool:
+    return _check_count("supporters", supporters) >= extraordinary_request_threshold(total_members)
+
+
+# --------------------------------------------------------------------------- resolution numbers
+
+
+def resolution_number(rules: Rules, n: int, year: int, document_type: str = "resolution") -> str:
+    """`01/NQ-CP`, or `09/2026/NQ-CP` for a document type numbered with the year (Decree 30/2020, Annex I:
+    numbers below 10 take a leading zero)."""
+    if not _is_int(n) or n < 1:
+        raise ValueError("resolution numbers start at 1")
+    if document_type not in DOCUMENT_TYPES:
+        raise ValueError(f"unknown document type {document_type!r}")
+    form = rules.resolution_number_format.get(document_type, DEFAULT_NUMBER_FORMAT[document_type])
+    if form == "with_year":
+        return f"{n:02d}/{year}/{rules.resolution_symbol}"
+    return f"{n:02d}/{rules.resolution_symbol}"
+
+
+# --------------------------------------------------------------------------- working days
+
+
+@lru_cache(maxsize=1)
+def _vn_holidays() -> public_holidays.HolidayBase:
+    # The maintained calendar of Viet Nam's public holidays, lunar ones (Tết, Giỗ Tổ Hùng Vương) included,
+    # with the days the Government moves (a Saturday worked in place of a bridging day off).
+    return public_holidays.country_holidays("VN")
+
+
+def is_working_day(day: date) -> bool:
+    return _vn_holidays().is_working_day(day)
+
+
+def working_day_deadline(start: datetime, working_days: int) -> datetime:
+    """The end of the office day (17:00, Viet Nam time) of the `working_days`-th working day after the day
+    `start` falls on; weekends and public holidays are not counted."""
+    if start.tzinfo is None:
+        raise ValueError("a start time needs an offset")
+    if not _is_int(working_days) or not WORKING_DAYS_MIN <= working_days <= WORKING_DAYS_MAX:
+        raise ValueError(f"working days must be from {WORKING_DAYS_MIN} to {WORKING_DAYS_MAX}")
+    day = start.astimezone(_VN).date()
+    last = _vn_holidays().get_nth_working_day(day, working_days)
+    return datetime.combine(last, OFFICE_DAY_ENDS, tzinfo=_VN)
+
+
+def default_ballot_deadline(rules: Rules, start: datetime) -> datetime:
+    """The body's default answer deadline: working days when the body counts them, else calendar days."""
+    if rules.ballot_deadline_working_days:
+        return working_day_deadline(start, rules.ballot_deadline_working_days)
+    return start + timedelta(days=rules.ballot_deadline_days)
 
 
 # --------------------------------------------------------------------------- outcome

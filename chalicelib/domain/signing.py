@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 ALGORITHMS = ("ES256", "RS256")
-SIGNED_ACTIONS = ("vote", "ballot_answer", "resolution_sign")
+SIGNED_ACTIONS = ("vote", "ballot_answer", "resolution_sign", "extraordinary_request")
 SIGNATURE_FIELDS = frozenset({"alg", "value", "signed_at"})
 DEFAULT_MAX_SKEW = timedelta(minutes=5)
 

@@ -21,9 +21,17 @@ from chalicelib.services.room import (
 )
 
 
-def put_attendance(principal: Principal, body_id: str, meeting_id: str, user_id: str, mode: str) -> dict:
+def put_attendance(principal: Principal, body_id: str, meeting_id: str, user_id: str, mode: str,
+                   deputy: dict | None = None) -> dict:
     caller, meeting, found = place_with(principal, body_id, meeting_id, [bodies.member_key(body_id, user_id)])
-    if caller.user_id == user_id:
+    if mode == "deputy":
+        # The chair consents to the absence and the secretariat records who attends in the member's place.
+        caller.require("secretariat", action="ghi nhận người dự họp thay")
+        if not deputy:
+            raise ValidationFailed("Cần họ tên và chức vụ của người dự họp thay (deputy: {name, title}).")
+    elif deputy is not None:
+        raise ValidationFailed("Chỉ ghi người dự họp thay (deputy) khi hình thức dự họp là «deputy».")
+    elif caller.user_id == user_id:
         caller.require(*VOTING_ROLES, action="điểm danh dự họp")
     else:
         caller.require("secretariat", action="ghi nhận điểm danh cho thành viên khác")
@@ -33,6 +41,8 @@ def put_attendance(principal: Principal, body_id: str, meeting_id: str, user_id:
         raise ValidationFailed(f"«{user_id}» không phải thành viên có quyền biểu quyết vào ngày họp; "
                                "chỉ thành viên mới được điểm danh.")
     data = {"user_id": user_id, "mode": mode, "at": clock.iso(clock.now()), "by": caller.user_id}
+    if mode == "deputy":
+        data["deputy"] = {"name": deputy["name"], "title": deputy["title"]}
     work = bodies.uow(body_id, caller)
     work.save(make(*attendance_key(body_id, meeting_id, user_id), "attendance", data), label="attendance")
     meeting_open_check(work, body_id, meeting_id)

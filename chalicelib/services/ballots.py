@@ -11,6 +11,7 @@ from chalicelib.domain import ballot, clock
 from chalicelib.domain.errors import AlreadyDone, Conflict, Forbidden, NotFound, ValidationFailed, WrongState
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.roster import VOTING_ROLES, Caller, voting_members
+from chalicelib.domain import rules as rules_engine
 from chalicelib.domain.rules import Rules
 from chalicelib.services import bodies, documents, exchange, notify, reminders, signatures, streams
 
@@ -76,7 +77,8 @@ def _answer_view(leaf: dict) -> dict:
 def _view(d: dict, caller: Caller | None, leaves: list[dict] | None = None) -> dict:
     """The ballot as its reader may see it; counts once it has been sent."""
     view = {k: d.get(k) for k in ("ballot_id", "body_id", "title", "summary", "questions", "document_ids",
-                                  "deadline", "recipients", "created_at", "created_by")}
+                                  "deadline", "deadline_working_days", "recipients", "created_at", "created_by",
+                                  "conclusion", "escalated_to")}
     view["state"] = d["_state"]
     for state in ("submitted", "approved", "sent", "closed", "withdrawn"):
         if d.get(f"{state}_at"):
@@ -122,8 +124,15 @@ def create(principal: Principal, body_id: str, fields: dict) -> dict:
     rules = bodies.rules_of(bodies.load_body(body_id))
     now = clock.now()
     questions = ballot.check_questions(fields["questions"])
-    deadline: datetime = _check_deadline(fields.get("deadline") or now + timedelta(days=rules.ballot_deadline_days),
-                                         now)
+    working_days = fields.get("deadline_working_days")
+    if working_days is not None and fields.get("deadline") is not None:
+        raise ValidationFailed("Chỉ đặt một trong hai: hạn trả lời hoặc số ngày làm việc.")
+    if working_days is None and fields.get("deadline") is None:
+        working_days = rules.ballot_deadline_working_days
+    # A deadline in working days is counted again from the day the ballot is sent (see `send`).
+    deadline: datetime = _check_deadline(
+        rules_engine.working_day_deadline(now, working_days) if working_days
+        else fields.get("deadline") or rules_engine.default_ballot_deadline(rules, now), now)
     in_office = voting_members(bodies.all_members(body_id), clock.today())
     by_default = fields.get("recipients") is None
     recipients = ballot.check_recipients(in_office if by_default else fields["recipients"], in_office)
@@ -131,7 +140,7 @@ def create(principal: Principal, body_id: str, fields: dict) -> dict:
     document_ids = list(dict.fromkeys(fields.get("document_ids") or []))
     data = {"ballot_id": ballot_id, "body_id": body_id, "title": fields["title"], "summary": fields["summary"],
             "questions": questions, "document_ids": document_ids, "deadline": clock.iso(deadline),
-            "recipients": recipients, "recipients_by_default": by_default, "created_at": clock.iso(now),
+            "deadline_working_days": working_days, "recipients": recipients, "recipients_by_default": by_default, "created_at": clock.iso(now),
             "created_by": caller.user_id}
     work = bodies.uow(body_id, caller)
     work.create(make(*ballot_key(body_id, ballot_id), "ballot", data, state="draft", version=1), label="ballot")
@@ -261,6 +270,9 @@ def send(principal: Principal, body_id: str, ballot_id: str) -> dict:
     d = data_of(item)
     ballot.next_state(d["_state"], "send")
     now = clock.now()
+    if d.get("deadline_working_days"):
+        # The members get the whole number of working days from the day they receive the ballot.
+        d = {**d, "deadline": clock.iso(rules_engine.working_day_deadline(now, d["deadline_working_days"]))}
     if clock.parse(d["deadline"]) <= now:
         raise Conflict(f"Không thể gửi phiếu: hạn trả lời {d['deadline']} đã qua; hãy soạn phiếu mới.",
                        state=d["_state"])
@@ -278,7 +290,8 @@ def send(principal: Principal, body_id: str, ballot_id: str) -> dict:
     names = {m.user_id: m.name for m in members if m.user_id in set(recipients)}
     at = clock.iso(now)
     frozen = {"recipients": recipients, "total_members": len(in_office), "roster_date": day.isoformat(),
-              "rules": rules.to_dict(), "chair": chair, "names": names, "sent_at": at, "sent_by": caller.user_id}
+              "rules": rules.to_dict(), "chair": chair, "names": names, "sent_at": at, "sent_by": caller.user_id,
+              "deadline": d["deadline"]}
 
     def actions(records: list[dict]) -> list:
         opening = next(r for r in records if r["action"] == "ballot.sent")
@@ -541,6 +554,69 @@ def report(principal: Principal, body_id: str, ballot_id: str) -> dict:
     if d["_state"] == "closed":
         view["closed_at"] = d.get("closed_at")
         view["seal"] = d.get("seal")
+        view["conclusion"] = d.get("conclusion")
+        view["escalated_to"] = d.get("escalated_to")
+    return view
+
+
+# --------------------------------------------------------------------------- after the outcome
+
+
+def passed(d: dict) -> bool:
+    """A closed ballot passed when every question passed."""
+    summary = d.get("outcome") or []
+    return bool(summary) and all(q["outcome"]["passed"] for q in summary)
+
+
+def escalation_refusal(d: dict) -> str | None:
+    """Why a ballot cannot be taken to a meeting (Vietnamese), or None: it must be closed and not passed."""
+    if d["_state"] != "closed":
+        return (f"Chỉ đưa ra phiên họp phiếu lấy ý kiến đã kết thúc; phiếu này đang ở trạng thái "
+                f"«{ballot.STATE_VI.get(d['_state'], d['_state'])}».")
+    if passed(d):
+        return "Phiếu lấy ý kiến đã được thông qua; chỉ đưa ra phiên họp phiếu không được thông qua."
+    if d.get("escalated_to"):
+        return "Phiếu lấy ý kiến này đã được đưa ra một phiên họp."
+    return None
+
+
+def ballot_report_summary(d: dict) -> dict:
+    """The report of a closed ballot as an agenda item shows it: each question's counts and outcome, and the
+    chair's conclusion."""
+    texts = {q["question_id"]: q["text"] for q in d["questions"]}
+    return {"ballot_id": d["ballot_id"], "title": d["title"], "closed_at": d.get("closed_at"),
+            "total_members": d.get("total_members"), "passed": passed(d),
+            "silence_as_consent": (d.get("rules") or {}).get("silence_as_consent", False),
+            "questions": [{"question_id": q["question_id"], "text": texts.get(q["question_id"], ""),
+                           "agree": q["agree"], "disagree": q["disagree"], "other": q["other"],
+                           "not_answered": q["not_answered"], "passed": q["outcome"]["passed"],
+                           "explanation": q["outcome"]["explanation"]} for q in d.get("outcome") or []],
+            "conclusion": (d.get("conclusion") or {}).get("text")}
+
+
+def put_conclusion(principal: Principal, body_id: str, ballot_id: str, text: str) -> dict:
+    """The chair's conclusion on a closed ballot (kết luận), a record of the body's chain; the evidence package
+    and a resolution drafted from the ballot carry it."""
+    found = store.batch_get([ballot_key(body_id, ballot_id), bodies.member_key(body_id, principal.user_id),
+                             bodies.body_key(body_id)])
+    caller = bodies.place(principal, body_id, found.get(bodies.member_key(body_id, principal.user_id)), loaded=True)
+    d = data_of(found.get(ballot_key(body_id, ballot_id)))
+    if d is None:
+        raise NotFound(NOT_FOUND)
+    rules = bodies.rules_of(data_of(found[bodies.body_key(body_id)]))
+    if not (caller.role == "deputy_chair" and rules.deputy_chair_concludes):
+        caller.require("chair", action="ghi kết luận của chủ tọa")
+    ballot.require_state(d["_state"], ("closed",), "conclude")
+    conclusion = {"text": text, "by": caller.user_id, "at": clock.iso(clock.now())}
+    work = bodies.uow(body_id, caller)
+    work.update_with_records(
+        Item(*ballot_key(body_id, ballot_id)),
+        lambda records: [Item.data["conclusion"].set({**conclusion, "seq": records[-1]["seq"]}),
+                         Item.version.add(1)],
+        Item.state == "closed", label="ballot")
+    work.record("ballot.concluded", ballot_id, conclusion)
+    view = {"ballot_id": ballot_id, "title": d["title"], "conclusion": conclusion}
+    _commit(work, view, body_id, ballot_id, "conclude")
     return view
 
 

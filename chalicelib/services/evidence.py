@@ -13,6 +13,8 @@ A package (format FORMAT) holds:
   chain          the body-chain records from the opening record to the closing record (or further), with data
   head           the body chain's head (seq, hash) when the package was built
   anchors        SHA-256 fingerprints of the trust anchors the server used
+  conclusions    the chair's conclusion on the ballot or on the items the poll decided (text, by, at, and the
+                 seq of its chain record)
 A resolution's package is its own signing record and certificate around its source's package.
 """
 from __future__ import annotations
@@ -29,6 +31,7 @@ from chalicelib.domain import clock
 from chalicelib.domain.errors import Conflict, NotFound, WrongState
 from chalicelib.domain.roster import roster_on
 from chalicelib.services import bodies, signatures, streams
+from chalicelib.services import room as meeting_room
 
 FORMAT = "ecabinet-evidence/1"
 KINDS = {"poll": ("POLL#", "cuộc biểu quyết", "poll_id"), "ballot": ("BALLOT#", "phiếu lấy ý kiến", "ballot_id")}
@@ -82,7 +85,26 @@ def build(body_id: str, kind: str, target_id: str, through_seq: int | None = Non
         "chain": chain,
         "head": {"seq": head.seq, "hash": head.hash},
         "anchors": anchor_fingerprints(),
+        "conclusions": _conclusions(body_id, kind, target_id, data),
     }
+
+
+def _conclusions(body_id: str, kind: str, target_id: str, data: dict) -> list[dict]:
+    """The chair's conclusion on the ballot, or on each meeting item the poll decided, with the seq of the chain
+    record that wrote it (a record after the closing one, so outside the package's chain segment)."""
+    if kind == "ballot":
+        return [{"target": target_id, **data["conclusion"]}] if data.get("conclusion") else []
+    meeting_id, item_ids = data.get("meeting_id"), data.get("item_ids") or []
+    if not meeting_id or not item_ids:
+        return []
+    keys = [meeting_room.item_key(body_id, meeting_id, i) for i in item_ids]
+    found = store.batch_get(keys)
+    out = []
+    for item_id, key in zip(item_ids, keys):
+        conclusion = store.plain(found[key].data).get("conclusion") if key in found else None
+        if conclusion:
+            out.append({"target": f"{meeting_id}/{item_id}", **conclusion})
+    return out
 
 
 def for_resolution(body_id: str, *, resolution: dict, sign_seq: int, source_kind: str, source_id: str) -> dict:

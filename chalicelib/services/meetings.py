@@ -10,7 +10,7 @@ from chalicelib.domain import meeting as rules_of_meeting
 from chalicelib.domain.errors import Conflict, NotFound, ValidationFailed, WrongState
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.roster import voting_members
-from chalicelib.services import bodies, documents, exchange, notify, reminders, streams
+from chalicelib.services import ballots, bodies, documents, exchange, notify, polls, reminders, streams
 from chalicelib.services.context import Principal
 from chalicelib.services.room import (
     OPEN_STATES,
@@ -30,7 +30,7 @@ from chalicelib.services.room import (
 
 
 def create_meeting(principal: Principal, body_id: str, title: str, starts_at: datetime, location: str | None,
-                   invitees: list[str] | None) -> dict:
+                   invitees: list[str] | None, kind: str = "regular") -> dict:
     caller = bodies.place(principal, body_id)
     caller.require("secretariat", action="tạo phiên họp")
     body = bodies.load_body(body_id)
@@ -47,9 +47,12 @@ def create_meeting(principal: Principal, body_id: str, title: str, starts_at: da
             raise ValidationFailed("Người được mời không có trong danh sách của cơ quan vào ngày họp: "
                                    + ", ".join(unknown))
         invitees = list(dict.fromkeys(invitees))
+    if kind not in rules_of_meeting.MEETING_KINDS:
+        raise ValidationFailed("Loại phiên họp phải là regular (thường kỳ), extraordinary (bất thường) "
+                               "hoặc thematic (chuyên đề).")
     meeting_id = new_id("mtg")
-    data = {"meeting_id": meeting_id, "body_id": body_id, "title": title, "starts_at": starts, "location": location,
-            "invitees": invitees, "agenda": [], "current_item": None, "created_at": clock.iso(clock.now()),
+    data = {"meeting_id": meeting_id, "body_id": body_id, "title": title, "kind": kind, "starts_at": starts,
+            "location": location, "invitees": invitees, "agenda": [], "current_item": None, "created_at": clock.iso(clock.now()),
             "created_by": caller.user_id}
     work = bodies.uow(body_id, caller)
     # The meeting carries the hash of its own creation record: the anchor of its stream of check-ins,
@@ -61,15 +64,16 @@ def create_meeting(principal: Principal, body_id: str, title: str, starts_at: da
         Item.pk.does_not_exist(), label="meeting")
     work.create(make(calendar_pk(body_id), f"{starts}#{meeting_id}", "meeting_day",
                      {"meeting_id": meeting_id, "starts_at": starts}), "calendar")
-    work.record("meeting.created", meeting_id, {"title": title, "starts_at": starts, "location": location,
-                                                "invitees": invitees})
+    work.record("meeting.created", meeting_id, {"title": title, "kind": kind, "starts_at": starts,
+                                                "location": location, "invitees": invitees})
     # "The meeting starts soon" at the lead times before it, to each invitee and their assistant.
     reminders.schedule(work, body_id=body_id, kind="meeting", target_id=meeting_id, title=title, deadline=starts,
                        recipients=invitees)
     room = Room(body, {**data, "_state": "scheduled", "_version": 1}, members)
     view = commit(work, meeting_view(room, caller), 201)
     notify.emit("meeting_notice", body_id, invitees,
-                {"meeting_title": title, "starts_at": starts, "location": location, "body_name": body["name"]},
+                {"meeting_title": title, "meeting_kind": kind, "starts_at": starts, "location": location,
+                 "body_name": body["name"]},
                 event_id=f"meeting_notice:{body_id}:{meeting_id}")
     return view
 
@@ -85,13 +89,30 @@ def get_meeting(principal: Principal, body_id: str, meeting_id: str) -> dict:
     return meeting_view(room, caller)
 
 
-def add_item(principal: Principal, body_id: str, meeting_id: str, title: str, document_ids: list[str],
-             drafting_agency: str | None, guests: list[str]) -> dict:
+def add_item(principal: Principal, body_id: str, meeting_id: str, title: str | None, document_ids: list[str],
+             drafting_agency: str | None, guests: list[str], ballot_id: str | None = None) -> dict:
     guests = list(dict.fromkeys(guests))
     extra = [bodies.member_key(body_id, u) for u in ([drafting_agency] if drafting_agency else []) + guests]
+    if ballot_id:
+        extra.append(ballots.ballot_key(body_id, ballot_id))
     caller, meeting, found = place_with(principal, body_id, meeting_id, extra)
     caller.require("secretariat", action="thêm nội dung vào chương trình họp")
     rules_of_meeting.require_open(meeting["_state"], "thêm nội dung họp")
+    escalated = None
+    if ballot_id:
+        # A ballot that did not pass is taken to the meeting, with its report, for the members to decide there.
+        source = data_of(found.get(ballots.ballot_key(body_id, ballot_id)))
+        if source is None:
+            raise NotFound("Không tìm thấy phiếu lấy ý kiến.")
+        refusal = ballots.escalation_refusal(source)
+        if refusal:
+            raise Conflict(refusal, ballot_state=source["_state"])
+        escalated = ballots.ballot_report_summary(source)
+        title = title or f"Xem xét lại: {source['title']}"[:200]
+        document_ids = list(dict.fromkeys(document_ids + source.get("document_ids", [])))
+    if not title:
+        raise ValidationFailed("Nội dung họp cần có tiêu đề (title), hoặc mã phiếu lấy ý kiến (ballot_id) được đưa ra "
+                               "phiên họp.")
     day = meeting_day(meeting)
     if drafting_agency:
         agency = bodies.member_from(found.get(bodies.member_key(body_id, drafting_agency)))
@@ -104,8 +125,15 @@ def add_item(principal: Principal, body_id: str, meeting_id: str, title: str, do
     data = {"item_id": item_id, "meeting_id": meeting_id, "title": title, "document_ids": document_ids,
             "drafting_agency": drafting_agency, "guests": guests, "created_at": clock.iso(clock.now()),
             "created_by": caller.user_id}
+    if escalated:
+        data.update({"ballot_id": ballot_id, "ballot_report": escalated})
     work = bodies.uow(body_id, caller)
     work.create(make(*item_key(body_id, meeting_id, item_id), "meeting_item", data, state="pending"), "item")
+    if escalated:
+        # The ballot remembers where it went, once: a second escalation of it is refused.
+        work.update(Item(*ballots.ballot_key(body_id, ballot_id)),
+                    [Item.data["escalated_to"].set({"meeting_id": meeting_id, "item_id": item_id})],
+                    (Item.state == "closed") & Item.data["escalated_to"].does_not_exist(), label="ballot")
     work.update(Item(*meeting_key(body_id, meeting_id)),
                 [Item.data["agenda"].set(Item.data["agenda"].append([item_id])), Item.version.add(1)],
                 Item.state.is_in(*OPEN_STATES), label="meeting")
@@ -114,7 +142,40 @@ def add_item(principal: Principal, body_id: str, meeting_id: str, title: str, do
     work.record("meeting.item_added", f"{meeting_id}/{item_id}", {k: v for k, v in data.items() if k != "created_at"})
     room = Room({}, meeting, [])
     view = item_view(room, {**data, "_state": "pending"}, len(meeting.get("agenda", [])) + 1)
-    return commit(work, view, 201, "thêm nội dung họp")
+    return commit(work, view, 201, "thêm nội dung họp",
+                  ballot=Conflict("Phiếu lấy ý kiến này đã được đưa ra một phiên họp."))
+
+
+def put_item_conclusion(principal: Principal, body_id: str, meeting_id: str, item_id: str, text: str) -> dict:
+    """The chair's conclusion (kết luận) on an item: what the minutes and the resolution rest on. It may be
+    written or corrected after the meeting ends; every version is a record of the body's chain."""
+    caller, meeting, found = place_with(principal, body_id, meeting_id, [bodies.body_key(body_id),
+                                                                          item_key(body_id, meeting_id, item_id)])
+    require_concluder(caller, bodies.rules_of(data_of(found[bodies.body_key(body_id)])))
+    item = item_of(found, body_id, meeting_id, item_id)
+    conclusion = {"text": text, "by": caller.user_id, "at": clock.iso(clock.now())}
+    work = bodies.uow(body_id, caller)
+    work.update_with_records(
+        Item(*item_key(body_id, meeting_id, item_id)),
+        lambda records: [Item.data["conclusion"].set({**conclusion, "seq": records[-1]["seq"]})],
+        Item.pk.exists(), label="item")
+    if item.get("decided_by"):
+        # The poll that decided the item carries the conclusion too, for the resolution built from its outcome.
+        work.update_with_records(
+            Item(*polls.poll_key(body_id, item["decided_by"])),
+            lambda records: [Item.data["conclusion"].set({**conclusion, "seq": records[-1]["seq"],
+                                                          "item_id": item_id})],
+            Item.pk.exists(), label="poll")
+    work.record("meeting.item_concluded", f"{meeting_id}/{item_id}", conclusion)
+    view = {"meeting_id": meeting_id, "item_id": item_id, "title": item["title"], "conclusion": conclusion}
+    return commit(work, view, 200, "ghi kết luận")
+
+
+def require_concluder(caller, rules) -> None:
+    """The chair concludes; a deputy chair only where the body's rules let a deputy chair preside and conclude."""
+    if caller.role == "deputy_chair" and rules.deputy_chair_concludes:
+        return
+    caller.require("chair", action="ghi kết luận của chủ tọa")
 
 
 def reorder_item(principal: Principal, body_id: str, meeting_id: str, item_id: str, position: int) -> dict:

@@ -11,7 +11,7 @@ from chalicelib.domain.errors import Conflict, NotFound, WrongState
 from chalicelib.domain.roster import Member
 from chalicelib.services import bodies, documents
 from chalicelib.services.context import Principal
-from chalicelib.services.room import Room, duration_of, load_room, place_with, room_pk
+from chalicelib.services.room import Room, conclusion_view, deputies_of, duration_of, load_room, place_with, room_pk
 
 
 def _name_of(members: dict[str, Member], user_id: str) -> str:
@@ -27,7 +27,8 @@ def build_minutes(room: Room) -> dict:
     voting, modes = room.voting, room.modes
     rules = bodies.rules_of(room.body)
     attendance = [{"user_id": u, "name": _name_of(by_id, u), "title": (by_id[u].term_on(day).title if u in by_id else ""),
-                   "mode": modes.get(u, "absent")} for u in voting]
+                   "mode": modes.get(u, "absent"), "deputy": (room.attendance.get(u) or {}).get("deputy")}
+                  for u in voting]
     items = []
     for n, item_id in enumerate(room.agenda(), start=1):
         item = room.items[item_id]
@@ -44,17 +45,22 @@ def build_minutes(room: Room) -> dict:
                          for c in room.comments.get(item_id, [])],
             "decided_by": item.get("decided_by"),
             "adopted_in_consent_block": bool(item.get("adopted_in_consent_block")),
+            "conclusion": conclusion_view(item.get("conclusion")),
+            "ballot_id": item.get("ballot_id"), "ballot_report": item.get("ballot_report"),
         })
     polls = [{"poll_id": p["poll_id"], "kind": p["kind"], "question": p["question"], "item_id": p.get("item_id"),
               "item_ids": p.get("item_ids", []), "state": p["_state"], "tally": p.get("tally"),
               "by_mode": p.get("by_mode"), "outcome": p.get("outcome")}
              for p in sorted(room.polls.values(), key=lambda p: p["poll_id"])]
     m = room.meeting
+    meeting_kind = m.get("kind") or "regular"
     return {"kind": "minutes", "body_id": room.body["body_id"], "body_name": room.body["name"],
-            "meeting_id": m["meeting_id"], "title": m["title"], "location": m.get("location"),
+            "meeting_id": m["meeting_id"], "title": m["title"], "meeting_kind": meeting_kind,
+            "meeting_kind_name": rules_of_meeting.MEETING_KIND_VI[meeting_kind], "location": m.get("location"),
             "starts_at": m["starts_at"], "started_at": m.get("started_at"), "ended_at": m.get("ended_at"),
             "duration_seconds": duration_of(m), "roster_date": day.isoformat(),
-            "attendance": {"counts": rules_of_meeting.attendance_counts(voting, modes), "members": attendance},
+            "attendance": {"counts": rules_of_meeting.attendance_counts(voting, modes), "members": attendance,
+                           "deputies": deputies_of(room)},
             "quorum": dict(rules_of_meeting.quorum_of(rules, voting, modes)),
             "items": items, "polls": polls, "generated_at": clock.iso(clock.now())}
 

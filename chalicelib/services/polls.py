@@ -270,7 +270,7 @@ def poll_view(poll: dict, leaves: list[dict], members: list[str] | None = None, 
             "closed_at": poll.get("closed_at"), "anchor": poll.get("anchor"),
             "tally": counts, "by_mode": by_mode, "voted": len(votes),
             "not_voted": poll_rules.not_voted(in_office or [], votes),
-            "outcome": None}
+            "outcome": None, "conclusion": meeting_room.conclusion_view(poll.get("conclusion"))}
     if state in ("open", "closed") and poll.get("rules"):
         outcome = poll.get("outcome") if state == "closed" and poll.get("outcome") else poll_rules.outcome(
             poll, counts, votes)

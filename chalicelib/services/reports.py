@@ -71,7 +71,7 @@ def meeting_report(principal: Principal, body_id: str, start: date | None, end: 
     body = bodies.load_body(body_id)
     meeting_minutes, item_minutes, waits = [], [], []
     items_total = items_consent = 0
-    attendance = {"in_room": 0, "remote": 0, "absent": 0}
+    attendance = {"in_room": 0, "remote": 0, "deputy": 0, "absent": 0}
     entitled = voted = polls_closed = 0
     rows = []
     for meeting_id in ids:
@@ -129,7 +129,7 @@ def meeting_report(principal: Principal, body_id: str, start: date | None, end: 
         "item_minutes": {"mean": actual["item_minutes"], "median": meeting_rules.median_or_none(item_minutes)},
         "items": items_total, "items_adopted_in_consent_block": items_consent,
         "consent_share_percent": actual["consent_share_percent"],
-        "attendance": {**attendance, "present_percent": _share(present, present + attendance["absent"])},
+        "attendance": {**attendance, "present_percent": _share(present, present + attendance["deputy"] + attendance["absent"])},
         "votes": {"polls_closed": polls_closed, "entitled": entitled, "voted": voted,
                   "turnout_percent": actual["turnout_percent"],
                   "median_seconds_to_vote": actual["median_seconds_to_vote"]},

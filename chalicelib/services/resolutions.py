@@ -13,6 +13,7 @@ from chalicelib.adapters.store import Item, make
 from chalicelib.services.context import Principal
 from chalicelib.domain import clock, ids
 from chalicelib.domain import resolution as domain
+from chalicelib.domain import rules as rules_engine
 from chalicelib.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState
 from chalicelib.domain.roster import VOTING_ROLES, voting_members
 from chalicelib.services import bodies, documents, exchange, notify, room as meeting_room, signatures
@@ -76,6 +77,8 @@ def view(d: dict) -> dict:
         "signature": d.get("signature"),
         "created_at": d["created_at"],
         "created_by": d["created_by"],
+        "document_type": d.get("document_type") or "resolution",
+        "conclusion": d.get("conclusion"),
     }
 
 
@@ -142,6 +145,19 @@ def _drafting_agencies(body_id: str, source: dict) -> list[str]:
     return list(dict.fromkeys(a for a in agencies if a))
 
 
+def _conclusion_of(body_id: str, kind: str, source: dict) -> str | None:
+    """The chair's conclusion the resolution rests on: the ballot's, or that of the meeting items the poll decided."""
+    if kind == "ballot":
+        return (source.get("conclusion") or {}).get("text")
+    meeting_id, item_ids = source.get("meeting_id"), source.get("item_ids") or []
+    if not meeting_id or not item_ids:
+        return None
+    keys = [meeting_room.item_key(body_id, meeting_id, i) for i in item_ids]
+    found = store.batch_get(keys)
+    texts = [((store.plain(found[k].data).get("conclusion") or {}).get("text")) for k in keys if k in found]
+    return "\n".join(t for t in texts if t) or None
+
+
 def _available_version(body_id: str, document_id: str) -> tuple[int, str]:
     """The newest version of the document whose bytes arrived and matched their SHA-256: (version, sha256)."""
     if store.get(*documents.doc_key(body_id, document_id)) is None:
@@ -157,7 +173,7 @@ def _available_version(body_id: str, document_id: str) -> tuple[int, str]:
 # ---------------------------------------------------------------------------------------- commands
 
 def create(principal: Principal, body_id: str, *, title: str, source: dict, document_id: str,
-           recipients: list | None) -> dict:
+           recipients: list | None, document_type: str = "resolution") -> dict:
     caller = bodies.place(principal, body_id)
     caller.require("secretariat", action="soạn dự thảo nghị quyết")
     kind, source_id, source_data = _source_item(body_id, source)
@@ -182,6 +198,9 @@ def create(principal: Principal, body_id: str, *, title: str, source: dict, docu
         "recipients": recipients, "recipient_bodies": recipient_bodies, "delegate": None, "number": None, "year": None, "signer": None,
         "signed_at": None, "signature_block": None, "signature": None, "created_at": clock.iso(at),
         "created_by": caller.user_id, "drafted_year": domain.resolution_year(at),
+        "document_type": document_type,
+        # The chair's conclusion on the decided poll or ballot, which the resolution's text rests on.
+        "conclusion": _conclusion_of(body_id, kind, source_data),
     }
     work = bodies.uow(body_id, caller)
     work.create(make(*res_key(body_id, resolution_id), "resolution", data, state=domain.DRAFT, version=1),
@@ -275,7 +294,7 @@ def sign(principal: Principal, body_id: str, resolution_id: str, signature: dict
                                body_id=body_id, target_id=resolution_id, user_id=caller.user_id,
                                content=d["document_sha256"])
     body = bodies.load_body(body_id)
-    symbol = bodies.rules_of(body).resolution_symbol
+    rules = bodies.rules_of(body)
     term = caller.member.term_on(clock.today())
     signer = {"user_id": caller.user_id, "name": caller.member.name, "title": term.title if term else "",
               "role": caller.role, "delegated": delegated}
@@ -289,7 +308,7 @@ def sign(principal: Principal, body_id: str, resolution_id: str, signature: dict
         counter = store.get(*counter_key(body_id, year))
         last = counter.version if counter is not None else 0
         n = last + 1
-        number = domain.number_text(n, symbol)
+        number = rules_engine.resolution_number(rules, n, year, d.get("document_type") or "resolution")
         issued = {**d, "number": number, "year": year, "serial": n, "signer": signer, "signed_at": clock.iso(at),
                   "signature": record,
                   "signature_block": domain.signature_block(level=body["level"], signer_name=caller.member.name,

@@ -210,7 +210,31 @@ def item_view(room: Room, item: dict, order: int) -> dict:
             "duration_seconds": duration_of(item), "positions": counts,
             "speakers_waiting": sum(1 for s in room.speakers.get(item["item_id"], []) if s["state"] == "requested"),
             "comments": len(room.comments.get(item["item_id"], [])),
-            "decided_by": item.get("decided_by"), "adopted_in_consent_block": bool(item.get("adopted_in_consent_block"))}
+            "decided_by": item.get("decided_by"), "adopted_in_consent_block": bool(item.get("adopted_in_consent_block")),
+            "conclusion": conclusion_view(item.get("conclusion")),
+            "ballot_id": item.get("ballot_id"), "ballot_report": item.get("ballot_report")}
+
+
+def conclusion_view(conclusion: dict | None) -> dict | None:
+    if not conclusion:
+        return None
+    return {"text": conclusion["text"], "by": conclusion["by"], "at": conclusion["at"]}
+
+
+def deputies_of(room: Room) -> list[dict]:
+    """The deputies in the room (cấp phó dự họp thay), each with the member they stand in for: listed, may speak,
+    not counted for quorum, never entitled to vote."""
+    names = {m.user_id: m for m in room.members}
+    out = []
+    for user_id in room.voting:
+        a = room.attendance.get(user_id)
+        if a and a["mode"] == "deputy" and a.get("deputy"):
+            member = names.get(user_id)
+            term = member.term_on(room.day) if member else None
+            out.append({"for_user_id": user_id, "for_name": member.name if member else user_id,
+                        "for_title": term.title if term else "", "name": a["deputy"]["name"],
+                        "title": a["deputy"]["title"]})
+    return out
 
 
 def poll_ref_view(ref: dict) -> dict:
@@ -226,13 +250,16 @@ def meeting_view(room: Room, caller: Caller | None = None) -> dict:
     visible = [i for i in room.agenda() if caller is None or sees_item(caller, room.items[i])]
     consent = [p for p in room.polls.values() if p["kind"] == "consent_block"]
     consent.sort(key=lambda p: p["poll_id"])
-    view = {"meeting_id": m["meeting_id"], "title": m["title"], "starts_at": m["starts_at"],
+    kind = m.get("kind") or "regular"
+    view = {"meeting_id": m["meeting_id"], "title": m["title"], "kind": kind,
+            "kind_name": rules_of_meeting.MEETING_KIND_VI[kind], "starts_at": m["starts_at"],
             "location": m.get("location"), "state": m["_state"], "invitees": m.get("invitees", []),
             "created_at": m["created_at"], "started_at": m.get("started_at"), "ended_at": m.get("ended_at"),
             "duration_seconds": duration_of(m), "current_item": m.get("current_item"),
             "items": [item_view(room, room.items[i], n) for n, i in enumerate(room.agenda(), start=1) if i in visible],
             "roster_date": room.day.isoformat(),
             "attendance": rules_of_meeting.attendance_counts(voting, modes),
+            "deputies": deputies_of(room),
             "quorum": dict(rules_of_meeting.quorum_of(rules, voting, modes)),
             "consent_block": {"proposed": rules_of_meeting.consent_block(room.agenda(), room.items,
                                                                           room.position_marks()),
@@ -266,6 +293,7 @@ def meeting_view(room: Room, caller: Caller | None = None) -> dict:
 
 
 def meeting_summary(m: dict) -> dict:
-    return {"meeting_id": m["meeting_id"], "title": m["title"], "starts_at": m["starts_at"],
-            "location": m.get("location"), "state": m["_state"], "items": len(m.get("agenda", [])),
+    return {"meeting_id": m["meeting_id"], "title": m["title"], "kind": m.get("kind") or "regular",
+            "starts_at": m["starts_at"], "location": m.get("location"), "state": m["_state"],
+            "items": len(m.get("agenda", [])),
             "started_at": m.get("started_at"), "ended_at": m.get("ended_at"), "duration_seconds": duration_of(m)}

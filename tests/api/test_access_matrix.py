@@ -100,8 +100,9 @@ def new_poll(api, body: str, meeting: str, item: str, question: str) -> str:
 
 
 def build_world(api, roster=None) -> World:
-    """A fresh body with: an available document, a sent ballot, a started meeting with one item and every voter
-    in the room, a poll that passed and closed, a draft resolution drafted from it, and an open poll."""
+    """A fresh body with: an available document, a sent ballot, a request for an extraordinary session, a started
+    meeting with one item and every voter in the room, a poll that passed and closed, a draft resolution drafted
+    from it, and an open poll."""
     body = api.new_body(roster)
     world = World(body, {"body": body, "user": "m1"})
     doc, sha = upload_document(api, body)
@@ -113,6 +114,8 @@ def build_world(api, roster=None) -> World:
     for user, action in (("sec", "submit"), ("chair", "approve"), ("sec", "send")):
         ok(api.post(f"/v1/bodies/{body}/ballots/{ballot}/{action}", user))
     world.ids["ballot"] = ballot
+    world.ids["request"] = ok(api.post(f"/v1/bodies/{body}/extraordinary-requests", "m1",
+                                       {"subject": "Họp bất thường về ứng phó thiên tai"}))["request_id"]
 
     meeting = ok(api.post(f"/v1/bodies/{body}/meetings", "sec", {
         "title": "Phiên họp thường kỳ", "starts_at": clock.iso(clock.now()), "location": "Phòng họp"}))["meeting_id"]

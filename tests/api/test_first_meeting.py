@@ -8,7 +8,8 @@ SEC, CHAIR = "vpcp-chuyen-vien", "thu-tuong"
 MEMBERS = ["thu-tuong"] + [f"pho-thu-tuong-{n}" for n in range(1, 5)] + [f"bo-truong-{n:02d}" for n in range(1, 23)]
 
 
-def run_meeting(api, body: str, members: list[str], starts_at: str, in_room: int, remote: int) -> dict:
+def run_meeting(api, body: str, members: list[str], starts_at: str, in_room: int, remote: int,
+                deputy: dict | None = None) -> dict:
     """Schedule, check in, open a poll, have everyone present vote yes with a signature; the poll as seen."""
     meeting = api.post(f"/v1/bodies/{body}/meetings", SEC, {
         "title": "Phiên họp Chính phủ thường kỳ tháng 6/2019", "starts_at": starts_at,
@@ -28,6 +29,9 @@ def run_meeting(api, body: str, members: list[str], starts_at: str, in_room: int
         assert api.put(f"/v1/bodies/{body}/meetings/{m}/attendance/{user}", user, {"mode": "remote"}).status == 200
     if absent:  # one recorded absent by the secretariat, the others never checked in
         assert api.put(f"/v1/bodies/{body}/meetings/{m}/attendance/{absent[0]}", SEC, {"mode": "absent"}).status == 200
+    if deputy:  # the last absent member sends a deputy
+        assert api.put(f"/v1/bodies/{body}/meetings/{m}/attendance/{absent[-1]}", SEC,
+                       {"mode": "deputy", "deputy": deputy}).status == 200
     room = api.get(f"/v1/bodies/{body}/meetings/{m}", CHAIR).json
     poll = api.post(f"/v1/bodies/{body}/meetings/{m}/items/{item.json['item_id']}/polls", CHAIR,
                     {"question": "Thông qua Nghị quyết phiên họp Chính phủ thường kỳ tháng 5/2019"})
@@ -50,7 +54,7 @@ def run_meeting(api, body: str, members: list[str], starts_at: str, in_room: int
 def test_first_meeting_of_24_june_2019_passes_with_25_of_27(api, government):
     run = run_meeting(api, government, MEMBERS, "2019-06-24T08:00:00+07:00", in_room=21, remote=4)
     room = run["room"]
-    assert room["attendance"] == {"in_room": 21, "remote": 4, "absent": 2}
+    assert room["attendance"] == {"in_room": 21, "remote": 4, "deputy": 0, "absent": 2}
     assert room["quorum"] == {"present": 25, "required": 18, "met": True}
     for poll in (run["live"], run["final"]):
         assert poll["tally"] == {"yes": 25, "no": 0, "abstain": 0}
@@ -79,3 +83,16 @@ def test_the_same_meeting_on_the_2025_roster_of_25_needs_13(api):
     assert final["total_members"] == 25
     assert final["tally"]["yes"] == 25 and final["not_voted"] == []
     assert final["outcome"]["passed"] is True and final["outcome"]["threshold"] == 13
+
+
+def test_a_deputy_sent_by_an_absent_minister_changes_neither_quorum_nor_votes(api):
+    body = api.new_government()
+    deputy = {"name": "Thứ trưởng dự thay", "title": "Thứ trưởng"}
+    run = run_meeting(api, body, MEMBERS, "2019-06-24T08:00:00+07:00", in_room=21, remote=4, deputy=deputy)
+    room = run["room"]
+    assert room["attendance"] == {"in_room": 21, "remote": 4, "deputy": 1, "absent": 1}
+    assert room["quorum"] == {"present": 25, "required": 18, "met": True}
+    assert [(d["for_user_id"], d["name"]) for d in room["deputies"]] == [(run["absent"][-1], deputy["name"])]
+    final = run["final"]
+    assert len(final["entitled"]) == 25 and run["absent"][-1] not in final["entitled"]
+    assert final["tally"]["yes"] == 25 and final["outcome"]["threshold"] == 14 and final["outcome"]["passed"] is True

@@ -39,7 +39,8 @@ def test_meeting_notice_goes_to_the_voting_members(api, body, monkeypatch):
         (kind, sorted(recipients), data)))
     m, _ = new_meeting(api, body, ())
     assert sent == [("meeting_notice", ["chair", "deputy", "m1", "m2", "m3"],
-                     {"meeting_title": "Phiên họp thường kỳ", "starts_at": "2026-01-05T08:00:00.000+07:00",
+                     {"meeting_title": "Phiên họp thường kỳ", "meeting_kind": "regular",
+                      "starts_at": "2026-01-05T08:00:00.000+07:00",
                       "location": "Phòng họp số 1", "body_name": "Ủy ban nhân dân thử nghiệm"})]
     listed = api.get(f"/v1/bodies/{body}/meetings", "asst1").json["items"]
     assert [x["meeting_id"] for x in listed] == [m]
@@ -54,7 +55,7 @@ def test_room_shows_attendance_quorum_and_agenda_order(api, body):
     room = api.get(f"/v1/bodies/{body}/meetings/{m}", "chair")
     assert room.status == 200
     assert [i["title"] for i in room.json["items"]] == ["Ba", "Một", "Hai"]
-    assert room.json["attendance"] == {"in_room": 1, "remote": 1, "absent": 3}
+    assert room.json["attendance"] == {"in_room": 1, "remote": 1, "deputy": 0, "absent": 3}
     assert room.json["quorum"] == {"present": 2, "required": 4, "met": False}
     again = api.get(f"/v1/bodies/{body}/meetings/{m}", "chair", headers={"If-None-Match": room.headers["etag"]})
     assert again.status == 304
@@ -221,7 +222,7 @@ def test_minutes_record_the_meeting_and_kpis_compare_with_the_baseline(api, body
     minutes = api.post(f"/v1/bodies/{body}/meetings/{m}/minutes", "sec")
     assert minutes.status == 201, minutes
     doc = minutes.json
-    assert doc["attendance"]["counts"] == {"in_room": 4, "remote": 1, "absent": 0}
+    assert doc["attendance"]["counts"] == {"in_room": 4, "remote": 1, "deputy": 0, "absent": 0}
     assert [i["title"] for i in doc["items"]] == ["Một", "Hai"]
     assert doc["items"][0]["adopted_in_consent_block"] is True
     assert doc["items"][1]["speakers"][0]["user_id"] == "m1"
@@ -237,7 +238,7 @@ def test_minutes_record_the_meeting_and_kpis_compare_with_the_baseline(api, body
     r = report.json
     assert r["meetings"] == 1 and r["items"] == 2 and r["items_adopted_in_consent_block"] == 1
     assert r["consent_share_percent"] == 50.0
-    assert r["attendance"] == {"in_room": 4, "remote": 1, "absent": 0, "present_percent": 100.0}
+    assert r["attendance"] == {"in_room": 4, "remote": 1, "deputy": 0, "absent": 0, "present_percent": 100.0}
     assert r["votes"]["entitled"] == 5 and r["votes"]["voted"] == 4 and r["votes"]["turnout_percent"] == 80.0
     assert r["votes"]["median_seconds_to_vote"] is not None
     cmp = r["comparison"]["meeting_minutes"]

@@ -232,16 +232,16 @@ def test_the_chair_signs_and_the_resolution_is_issued_numbered_and_distributed(a
     r = signed(api, body, res, "chair", key_of(body, "chair"))
     assert r.status == 200, r
     year = clock.now().year
-    assert r.json["state"] == "issued" and r.json["number"] == "1/NQ-UBND" and r.json["year"] == year
+    assert r.json["state"] == "issued" and r.json["number"] == "01/NQ-UBND" and r.json["year"] == year
     assert r.json["signer"]["user_id"] == "chair" and r.json["signed_at"]
     block = r.json["signature_block"]
     assert block["lines"] == ["TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH", "Chủ tọa"]
     assert block["date"].endswith(f"năm {year}")
     got = api.get(f"/v1/bodies/{body}/resolutions/{res['resolution_id']}", "m2").json
-    assert (got["state"], got["number"], got["signed_at"]) == ("issued", "1/NQ-UBND", r.json["signed_at"])
+    assert (got["state"], got["number"], got["signed_at"]) == ("issued", "01/NQ-UBND", r.json["signed_at"])
     for user in ("chair", "deputy", "m1", "m2", "m3", "agency", "guest", "asst1"):
         mails = emails(body, user)
-        assert len(mails) == 1 and "1/NQ-UBND" in mails[0]["subject"], user
+        assert len(mails) == 1 and "01/NQ-UBND" in mails[0]["subject"], user
     assert emails(body, "sec") == []  # drafted it; not among the recipients
 
 
@@ -334,12 +334,12 @@ def test_numbering_restarts_on_1_january_vietnam_time(api, body, monkeypatch):
     at_vietnam(monkeypatch, "2026-01-01T00:01:00+07:00")  # 17:01 UTC on 31 December, already 2026 in Hanoi
     third = signed(api, body, drafts[2], "chair", key).json
     assert [(x["number"], x["year"]) for x in (first, second, third)] == \
-        [("1/NQ-CP", 2025), ("2/NQ-CP", 2025), ("1/NQ-CP", 2026)]
+        [("01/NQ-CP", 2025), ("02/NQ-CP", 2025), ("01/NQ-CP", 2026)]
     assert third["signature_block"]["date"] == "Ngày 01 tháng 01 năm 2026"
     listed = api.get(f"/v1/bodies/{body}/resolutions?year=2025&state=issued", "m1").json["items"]
-    assert [x["number"] for x in listed] == ["1/NQ-CP", "2/NQ-CP"]
+    assert [x["number"] for x in listed] == ["01/NQ-CP", "02/NQ-CP"]
     listed = api.get(f"/v1/bodies/{body}/resolutions?year=2026", "m1").json["items"]
-    assert [x["number"] for x in listed] == ["1/NQ-CP"]
+    assert [x["number"] for x in listed] == ["01/NQ-CP"]
 
 
 def test_twenty_concurrent_signings_number_1_to_20_without_gap_or_duplicate(api, body):
@@ -369,7 +369,7 @@ def test_twenty_concurrent_signings_number_1_to_20_without_gap_or_duplicate(api,
     serials = sorted(int(r["number"].split("/")[0]) for r in results.values())
     assert serials == list(range(1, 21))
     listed = api.get(f"/v1/bodies/{body}/resolutions?state=issued&limit=200", "m1").json["items"]
-    assert [x["number"] for x in listed] == [f"{n}/NQ-CP" for n in range(1, 21)]
+    assert [x["number"] for x in listed] == [f"{n:02d}/NQ-CP" for n in range(1, 21)]
     stored = {x["resolution_id"]: x["number"] for x in listed}
     assert stored == {i: r["number"] for i, r in ((r["resolution_id"], r) for r in results.values())}
 
@@ -463,7 +463,7 @@ def test_evidence_of_the_first_meeting_replay_verifies_offline(api):
     assert res["document_sha256"] == sha and res["drafting_agency"] == agency
     r = signed(api, gov, res, pm, keys[pm])
     assert r.status == 200, r
-    assert r.json["number"] == "1/NQ-CP"
+    assert r.json["number"] == "01/NQ-CP"
     assert r.json["signature_block"]["lines"][:2] == ["TM. CHÍNH PHỦ", "THỦ TƯỚNG"]
     assert r.json["signature_block"]["date"].startswith("Hà Nội, ngày ")
     assert len(emails(gov, agency)) == 1 and len(emails(gov, "bo-truong-22")) == 1

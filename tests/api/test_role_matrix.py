@@ -80,3 +80,17 @@ def test_only_the_chair_signs_the_draft_resolution(api, world):
     assert store.chain_head(world.body).seq == head
     r = sign_resolution(api, world, resolution, "chair")
     assert r.status == 200 and r.json["state"] == "issued" and r.json["number"], r
+
+
+@pytest.mark.parametrize("user", NEVER)
+def test_non_voting_roles_cannot_support_an_extraordinary_session_even_with_a_valid_signature(api, world, user):
+    from tests.support import sign
+
+    request_id, head = world.ids["request"], store.chain_head(world.body).seq
+    subject = api.get(f"/v1/bodies/{world.body}/extraordinary-requests/{request_id}", "sec").json["subject"]
+    for signer in (user, "m3"):  # their own signature, or the member's sent by someone else
+        signature = sign(world.key(signer), action="extraordinary_request", body_id=world.body,
+                         target_id=request_id, user_id=signer, content=subject)
+        refused(api.post(f"/v1/bodies/{world.body}/extraordinary-requests/{request_id}/support", user,
+                         {"signature": signature}))
+    assert store.chain_head(world.body).seq == head

@@ -22,7 +22,7 @@ def leaf(user, choice, mode="in_room", at="2019-06-24T08:05:00.000+07:00"):
 
 
 def test_absent_and_unchecked_members_both_count_as_absent():
-    assert meeting.attendance_counts(VOTING, first_meeting_attendance()) == {"in_room": 21, "remote": 4, "absent": 2}
+    assert meeting.attendance_counts(VOTING, first_meeting_attendance()) == {"in_room": 21, "remote": 4, "deputy": 0, "absent": 2}
 
 
 def test_quorum_counts_remote_members_as_present():

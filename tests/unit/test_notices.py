@@ -33,7 +33,7 @@ DEADLINE = datetime(2019, 6, 30, 17, 0, tzinfo=VN_TZ)
 DEADLINE_TEXT = "17:00 30/06/2019"
 LONG_TITLE = ("Đề án " + "Quyết định phê duyệt chủ trương đầu tư dự án của Thủ tướng Chính phủ " * 10)[:300]
 QUIET = ("22:00", "06:00")
-TIMED_KINDS = [kind for kind in KINDS if kind != "poll_opened"]  # a poll notice carries no deadline or time
+TIMED_KINDS = [kind for kind in KINDS if kind not in ("poll_opened", "extraordinary_requested")]  # a poll notice carries no deadline or time
 
 
 def vn(year, month, day, hour, minute=0):
@@ -59,6 +59,9 @@ def data_for(kind: str, title: str = "Đề án cải cách thủ tục hành ch
         "document_title": title,
         "document_kind": "resolution",
         "received_at": DEADLINE,
+        "request_subject": title,
+        "supporters": 9,
+        "total_members": 27,
     }
     data.update(extra)
     return data
@@ -366,3 +369,23 @@ def test_due_reminder_skips_labels_already_sent():
 def test_reminder_lead_times_must_be_positive():
     with pytest.raises(ValueError):
         reminder_times(DEADLINE, [timedelta(0)])
+
+
+def test_a_meeting_notice_names_the_kind_of_session():
+    extra = render_email("meeting_notice", data_for("meeting_notice", title="Phiên họp về phòng chống bão",
+                                                   meeting_kind="extraordinary"))
+    assert "phiên họp bất thường “Phiên họp về phòng chống bão”" in extra.text
+    assert extra.subject.startswith("Giấy mời họp bất thường:")
+    sms = render_sms("meeting_notice", data_for("meeting_notice", title="Bão số 3", meeting_kind="thematic"), SENDER)
+    assert sms.startswith('Moi hop chuyen de "Bao so 3"')
+    regular = render_email("meeting_notice", data_for("meeting_notice", title="Phiên họp tháng 6"))
+    assert "dự phiên họp thường kỳ “Phiên họp tháng 6”" in regular.text
+    with pytest.raises(ValueError):
+        render_email("meeting_notice", data_for("meeting_notice", meeting_kind="secret"))
+
+
+def test_the_extraordinary_request_notice_says_a_third_was_reached():
+    mail = render_email("extraordinary_requested", data_for("extraordinary_requested", title="Ứng phó bão số 3"))
+    assert "9/27 thành viên đã ký đề nghị họp phiên bất thường về “Ứng phó bão số 3”" in mail.text
+    sms = render_sms("extraordinary_requested", data_for("extraordinary_requested", title="Ứng phó bão số 3"), SENDER)
+    assert sms == '9/27 thanh vien de nghi hop bat thuong ve "Ung pho bao so 3", da du 1/3 thanh vien.'

@@ -18,9 +18,11 @@ def test_a_draft_is_signed_into_issued_or_withdrawn_and_nothing_leaves_issued():
             assert r.STATE_NAMES_VI[state] in exc.value.detail
 
 
-def test_number_is_serial_then_symbol():
+def test_number_is_serial_in_two_digits_then_symbol():
     assert r.number_text(12, "NQ-CP") == "12/NQ-CP"
-    assert r.number_text(1, "NQ-UBND") == "1/NQ-UBND"
+    assert r.number_text(1, "NQ-UBND") == "01/NQ-UBND"
+    assert r.number_text(123, "NQ-CP") == "123/NQ-CP"
+    assert r.number_text(9, "NQ-CP", year=2026) == "09/2026/NQ-CP"
     with pytest.raises(ValueError):
         r.number_text(0, "NQ-CP")
 
@@ -77,6 +79,8 @@ def test_search_ignores_case_and_diacritics_and_names_numbers_exactly():
     assert r.matches("12/nq-cp", "12/NQ-CP", title)
     assert r.matches("12", "12/NQ-CP", title)
     assert not r.matches("1", "12/NQ-CP", "Nghị quyết phiên họp thường kỳ")
+    assert r.matches("1", "01/NQ-CP", title) and r.matches("01/NQ-CP", "01/NQ-CP", title)
+    assert r.matches("9", "09/2026/NQ-CP", title) and r.matches("09/2026/NQ-CP", "09/2026/NQ-CP", title)
     assert r.matches("2019", "12/NQ-CP", title)  # a number in the title is found in the title
     assert not r.matches("12/NQ-UBND", "12/NQ-CP", title)
     assert not r.matches("ngân sách", "12/NQ-CP", title)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -11,11 +13,22 @@ from hypothesis import strategies as st
 from chalicelib.domain.rules import (
     RULES_VERSION,
     Rules,
+    MEETING_KIND_VI,
+    MEETING_KINDS,
     RulesInvalid,
+    attendance_counts,
     ballot_question_outcome,
     decide_outcome,
+    default_ballot_deadline,
+    entitled_to_vote,
+    extraordinary_request_reached,
+    extraordinary_request_threshold,
+    is_working_day,
+    present_count,
     quorum,
+    resolution_number,
     threshold,
+    working_day_deadline,
 )
 
 GOVERNMENT = Rules()
@@ -44,7 +57,7 @@ def test_defaults_follow_the_government_working_regulation():
     assert GOVERNMENT.version == RULES_VERSION == 1
 
 
-def test_to_dict_is_json_ready_with_the_nine_fields_and_the_version():
+def test_to_dict_is_json_ready_with_the_twelve_fields_and_the_version():
     d = GOVERNMENT.to_dict()
     assert d == {
         "quorum": "2/3",
@@ -52,9 +65,12 @@ def test_to_dict_is_json_ready_with_the_nine_fields_and_the_version():
         "tie_rule": "chair_decides",
         "silence_as_consent": False,
         "ballot_deadline_days": 7,
+        "ballot_deadline_working_days": None,
         "vote_change_allowed": False,
+        "deputy_chair_concludes": False,
         "quiet_hours": ["22:00", "06:00"],
         "resolution_symbol": "NQ-CP",
+        "resolution_number_format": {"resolution": "plain", "normative": "with_year"},
         "version": 1,
     }
     assert json.loads(json.dumps(d)) == d
@@ -702,3 +718,167 @@ def test_property_silence_as_consent_never_turns_a_pass_into_a_fail_without_a_ti
     assert on["counted"]["silence_counted_as_yes"] == not_voted
     if off["passed"] and off["rule"] != "tie_chair_decides":
         assert on["passed"]
+
+
+# --------------------------------------------------------------------------- attendance, deputies, quorum, votes
+
+FIRST_MEETING_VOTING = [f"m{n:02d}" for n in range(27)]
+
+
+def first_meeting_modes(deputy_for: str | None = None) -> dict[str, str]:
+    """24 June 2019: 27 members, 21 in the room, 4 remote, 2 absent (one may send a deputy)."""
+    modes = {u: "in_room" for u in FIRST_MEETING_VOTING[:21]}
+    modes.update({u: "remote" for u in FIRST_MEETING_VOTING[21:25]})
+    modes.update({u: "absent" for u in FIRST_MEETING_VOTING[25:]})
+    if deputy_for:
+        modes[deputy_for] = "deputy"
+    return modes
+
+
+def test_first_meeting_numbers_27_members_21_in_the_room_4_remote_quorum_18_threshold_14_25_in_favour():
+    modes = first_meeting_modes()
+    present = present_count(FIRST_MEETING_VOTING, modes)
+    assert present == 25
+    assert quorum(GOVERNMENT, 27, present) == {"present": 25, "required": 18, "met": True}
+    entitled = entitled_to_vote(FIRST_MEETING_VOTING, modes)
+    assert len(entitled) == 25
+    out = decide_outcome(GOVERNMENT, total_members=27, yes=25, no=0, not_voted=2, entitled=len(entitled))
+    assert out["threshold"] == 14 and out["passed"] is True
+
+
+def test_a_deputy_changes_neither_the_quorum_nor_the_votes():
+    without = first_meeting_modes()
+    with_deputy = first_meeting_modes(deputy_for="m26")
+    assert present_count(FIRST_MEETING_VOTING, with_deputy) == present_count(FIRST_MEETING_VOTING, without) == 25
+    assert quorum(GOVERNMENT, 27, present_count(FIRST_MEETING_VOTING, with_deputy))["required"] == 18
+    assert entitled_to_vote(FIRST_MEETING_VOTING, with_deputy) == entitled_to_vote(FIRST_MEETING_VOTING, without)
+    assert "m26" not in entitled_to_vote(FIRST_MEETING_VOTING, with_deputy)
+    counts = attendance_counts(FIRST_MEETING_VOTING, with_deputy)
+    assert counts == {"in_room": 21, "remote": 4, "deputy": 1, "absent": 1}
+
+
+def test_deputies_alone_never_make_a_quorum():
+    voting = ["a", "b", "c"]
+    modes = {"a": "in_room", "b": "deputy", "c": "deputy"}
+    assert quorum(GOVERNMENT, 3, present_count(voting, modes)) == {"present": 1, "required": 2, "met": False}
+
+
+def test_an_unchecked_member_counts_as_absent():
+    assert attendance_counts(["a", "b"], {"a": "remote"}) == {"in_room": 0, "remote": 1, "deputy": 0, "absent": 1}
+
+
+def test_meeting_kinds_are_regular_extraordinary_and_thematic_with_vietnamese_names():
+    assert MEETING_KINDS == ("regular", "extraordinary", "thematic")
+    assert MEETING_KIND_VI == {"regular": "thường kỳ", "extraordinary": "bất thường", "thematic": "chuyên đề"}
+
+
+@pytest.mark.parametrize("total, needed", [(27, 9), (25, 9), (26, 9), (28, 10), (3, 1), (1, 1), (5, 2)])
+def test_an_extraordinary_session_needs_at_least_a_third_of_the_members(total, needed):
+    assert extraordinary_request_threshold(total) == needed
+    assert extraordinary_request_reached(total, needed)
+    assert not extraordinary_request_reached(total, needed - 1)
+
+
+# --------------------------------------------------------------------------- resolution numbers
+
+
+def test_numbers_below_ten_take_a_leading_zero():
+    assert resolution_number(GOVERNMENT, 1, 2026) == "01/NQ-CP"
+    assert resolution_number(GOVERNMENT, 9, 2026) == "09/NQ-CP"
+    assert resolution_number(GOVERNMENT, 10, 2026) == "10/NQ-CP"
+    assert resolution_number(GOVERNMENT, 125, 2026) == "125/NQ-CP"
+
+
+def test_normative_resolutions_carry_the_year_by_default_and_others_do_not():
+    assert resolution_number(GOVERNMENT, 9, 2026, "normative") == "09/2026/NQ-CP"
+    assert resolution_number(GOVERNMENT, 9, 2026, "resolution") == "09/NQ-CP"
+
+
+def test_the_number_format_is_set_per_document_type():
+    every = Rules(resolution_number_format="with_year", resolution_symbol="NQ-UBND")
+    assert resolution_number(every, 3, 2027) == "03/2027/NQ-UBND"
+    none = GOVERNMENT.merged({"resolution_number_format": {"normative": "plain"}})
+    assert resolution_number(none, 3, 2027, "normative") == "03/NQ-CP"
+    assert none.resolution_number_format == {"resolution": "plain", "normative": "plain"}
+    assert Rules.from_dict(json.loads(json.dumps(none.to_dict()))) == none
+
+
+@pytest.mark.parametrize("value", ["yearly", {"decision": "plain"}, {"normative": "yes"}, {}, 3, ["plain"]])
+def test_an_unknown_number_format_is_refused(value):
+    with pytest.raises(RulesInvalid) as exc:
+        GOVERNMENT.merged({"resolution_number_format": value})
+    assert exc.value.field == "resolution_number_format"
+
+
+def test_resolution_number_refuses_zero_and_an_unknown_type():
+    with pytest.raises(ValueError):
+        resolution_number(GOVERNMENT, 0, 2026)
+    with pytest.raises(ValueError):
+        resolution_number(GOVERNMENT, 1, 2026, "decree")
+
+
+# --------------------------------------------------------------------------- working days
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def vn(y, m, d, h=10):
+    return datetime(y, m, d, h, tzinfo=VN)
+
+
+def test_weekends_and_public_holidays_are_not_working_days():
+    assert is_working_day(date(2026, 4, 29))                           # a Wednesday
+    assert not is_working_day(date(2026, 5, 2))                        # a Saturday
+    for holiday in (date(2026, 4, 30), date(2026, 5, 1), date(2026, 9, 2), date(2026, 1, 1)):
+        assert not is_working_day(holiday), holiday
+    assert not is_working_day(date(2026, 4, 27))                       # Giỗ Tổ Hùng Vương (10/3 lunar), observed
+
+
+def test_tet_is_known_from_the_lunar_calendar():
+    # Tết Bính Ngọ: 17 February 2026; the days around it are off.
+    for day in range(16, 21):
+        assert not is_working_day(date(2026, 2, day)), day
+    # Tết Đinh Mùi falls in another place of the solar calendar.
+    assert not is_working_day(date(2027, 2, 8)) and is_working_day(date(2026, 2, 9))
+
+
+def test_a_deadline_spanning_tet_skips_the_holiday_and_the_weekend():
+    # Drafted on Friday 13 February 2026: Tết is 16-20 February, then a weekend; three working days end on the 25th.
+    assert working_day_deadline(vn(2026, 2, 13), 3) == datetime(2026, 2, 25, 17, 0, tzinfo=VN)
+
+
+def test_a_working_day_deadline_skips_the_weekend_and_30_4_and_1_5():
+    # Wednesday 29 April 2026 + 2 working days: Thursday 30/4 and Friday 1/5 are holidays, then the weekend.
+    assert working_day_deadline(vn(2026, 4, 29), 2) == datetime(2026, 5, 5, 17, 0, tzinfo=VN)
+    # An ordinary week: Monday + 1 working day is Tuesday at the end of the office day.
+    assert working_day_deadline(vn(2026, 3, 2, 23), 1) == datetime(2026, 3, 3, 17, 0, tzinfo=VN)
+
+
+def test_the_start_day_is_counted_in_vietnam_time():
+    # 18:00 UTC on Friday is already Saturday in Hanoi: one working day is then Monday.
+    friday_utc = datetime(2026, 3, 6, 18, 0, tzinfo=timezone.utc)
+    assert working_day_deadline(friday_utc, 1) == datetime(2026, 3, 9, 17, 0, tzinfo=VN)
+
+
+def test_the_default_ballot_deadline_counts_working_days_when_the_body_says_so():
+    start = vn(2026, 2, 13)
+    assert default_ballot_deadline(GOVERNMENT, start) == start + timedelta(days=7)
+    by_working_days = GOVERNMENT.merged({"ballot_deadline_working_days": 3})
+    assert default_ballot_deadline(by_working_days, start) == datetime(2026, 2, 25, 17, 0, tzinfo=VN)
+
+
+@pytest.mark.parametrize("value", [0, 61, -1, "3", True, 2.5])
+def test_an_out_of_range_working_day_count_is_refused(value):
+    with pytest.raises(RulesInvalid) as exc:
+        GOVERNMENT.merged({"ballot_deadline_working_days": value})
+    assert exc.value.field == "ballot_deadline_working_days"
+    assert GOVERNMENT.merged({"ballot_deadline_working_days": None}).ballot_deadline_working_days is None
+
+
+@given(st.dates(min_value=date(2025, 1, 1), max_value=date(2030, 12, 31)), st.integers(1, 30))
+@fast
+def test_a_working_day_deadline_always_lands_on_a_working_day_after_the_start(day, n):
+    end = working_day_deadline(datetime.combine(day, datetime.min.time(), tzinfo=VN), n)
+    assert end.date() > day and is_working_day(end.date())
+    between = [day + timedelta(days=k) for k in range(1, (end.date() - day).days + 1)]
+    assert sum(1 for d in between if is_working_day(d)) == n

@@ -36,6 +36,7 @@ export async function meetingScenario(browser, cast, state, step) {
   await sec.page.getByLabel('Cơ quan chủ trì soạn thảo').selectOption({ label: agency.name });
   await sec.page.getByRole('button', { name: 'Thêm', exact: true }).click();
   await sec.page.getByRole('link', { name: /Khai trương Hệ thống e-Cabinet/ }).waitFor();
+  await sec.page.getByTestId('meeting-kind').filter({ hasText: 'Phiên họp thường kỳ' }).waitFor();
   await axe(sec.page, 'meeting-room-secretariat');
   await shot(sec.page, 'secretariat-meeting-prepared');
 
@@ -64,6 +65,15 @@ export async function meetingScenario(browser, cast, state, step) {
   await chair.page.getByTestId('in-room').filter({ hasText: '21' }).waitFor();
   await chair.page.getByTestId('remote').filter({ hasText: '4' }).waitFor();
   await chair.page.getByText('Đủ số lượng để họp').waitFor();
+
+  step('secretariat records a deputy for an absent minister: listed, not counted');
+  await sec.page.getByLabel('Thành viên vắng mặt').selectOption(absent[0].user_id);
+  await sec.page.getByLabel('Họ tên người dự thay').fill('Nguyễn Văn Thứ');
+  await sec.page.getByLabel('Chức vụ', { exact: true }).fill('Thứ trưởng');
+  await sec.page.getByRole('button', { name: 'Ghi nhận người dự thay' }).click();
+  await chair.page.getByTestId('deputies').filter({ hasText: 'Nguyễn Văn Thứ' }).waitFor();
+  await chair.page.getByTestId('deputy').filter({ hasText: '1' }).waitFor();
+  await chair.page.getByTestId('quorum').filter({ hasText: '25/18' }).waitFor();
 
   step('member in the room states a position, asks for the floor and comments on the draft');
   await room.page.getByLabel('Tán thành', { exact: true }).check();
@@ -115,6 +125,9 @@ export async function meetingScenario(browser, cast, state, step) {
   await chair.page.getByRole('button', { name: 'Kết thúc biểu quyết' }).click();
   await chair.page.getByRole('button', { name: 'Xác nhận kết thúc biểu quyết' }).click();
   await chair.page.getByText('Được thông qua').waitFor();
+  await chair.page.getByLabel('Nội dung kết luận').fill('Thống nhất ban hành Nghị quyết; giao Văn phòng Chính phủ hoàn thiện.');
+  await chair.page.getByRole('button', { name: 'Lưu kết luận' }).click();
+  await chair.page.getByTestId('conclusion').filter({ hasText: 'giao Văn phòng Chính phủ hoàn thiện' }).waitFor();
 
   step('secretariat drafts the resolution from the poll');
   await go(sec.page, '/');
@@ -132,7 +145,7 @@ export async function meetingScenario(browser, cast, state, step) {
   await shot(chair.page, 'chair-resolution-confirm-phone');
   await chair.page.getByRole('button', { name: 'Ký số', exact: true }).click();
   const number = (await chair.page.getByTestId('resolution-number').textContent()).trim();
-  assert(/^\d+\/NQ-CP$/.test(number), `resolution number "${number}"`);
+  assert(/^\d{2,}\/NQ-CP$/.test(number), `resolution number "${number}"`);
   await chair.page.getByText('TM. CHÍNH PHỦ').waitFor();
   await axe(chair.page, 'resolution-signed-phone');
   await shot(chair.page, 'chair-resolution-signed-phone');

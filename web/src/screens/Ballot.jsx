@@ -12,6 +12,7 @@ import {
 } from '../components/ui.jsx';
 import { Link } from '../router.jsx';
 import { ReturnBallot, ReportPdf } from './BallotEdit.jsx';
+import { Conclusion, mayConclude } from '../components/Regulation.jsx';
 
 export function BallotScreen({ ballotId }) {
   const session = useSession();
@@ -64,6 +65,9 @@ export function BallotScreen({ ballotId }) {
         <AnswerForm ballot={ballot} onDone={reload} />
       ) : (
         <Questions questions={ballot.questions || []} />
+      )}
+      {ballot.state === 'closed' && (
+        <Conclusion path={path} conclusion={ballot.conclusion} canWrite={mayConclude(role)} onSaved={reload} />
       )}
       <SecretariatPanel ballot={ballot} role={role} reload={reload} />
     </div>

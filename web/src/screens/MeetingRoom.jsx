@@ -13,6 +13,7 @@ import { Dossier } from '../components/Dossier.jsx';
 import { Uploader } from '../components/Uploader.jsx';
 import { BarRow, OutcomeLine } from '../components/Charts.jsx';
 import { RecipientBodies } from './Exchange.jsx';
+import { BallotReport, Conclusion, Deputies, KindBadge, MinutesPanel, mayConclude } from '../components/Regulation.jsx';
 import {
   useAsync, useInterval, useSession, useConfirm, Problem, Loading, PageTitle, Badge, ConfirmDialog, Receipt, Notice,
 } from '../components/ui.jsx';
@@ -50,6 +51,7 @@ export function MeetingRoom({ meetingId }) {
     <div class="room">
       <PageTitle>{m.title}</PageTitle>
       <div class="meta-row">
+        <KindBadge kind={m.kind} />
         <Badge kind={LIVE.has(m.state) ? 'live' : 'neutral'}>{MEETING_STATES[m.state] || m.state || 'Sắp họp'}</Badge>
         <span>
           <time dateTime={m.starts_at}>{fmtDateTime(m.starts_at)}</time>
@@ -60,6 +62,7 @@ export function MeetingRoom({ meetingId }) {
       <Problem error={meeting.error} />
       <PollAlert meeting={m} />
       <Attendance meeting={m} onChanged={meeting.reload} />
+      <Deputies meeting={m} onChanged={meeting.reload} />
       {canControl && <ChairControls meeting={m} onChanged={refresh} />}
       {canControl && <RoomConsole meeting={m} onChanged={refresh} />}
       <MinutesPanel meeting={m} />
@@ -102,6 +105,7 @@ export function MeetingRoom({ meetingId }) {
           )}
         </div>
       </div>
+      <MinutesPanel meeting={m} />
     </div>
   );
 }
@@ -147,6 +151,10 @@ function Attendance({ meeting, onChanged }) {
         <div class="stat">
           <span class="stat-n">{a.absent ?? 0}</span>
           <span class="stat-l">vắng mặt</span>
+        </div>
+        <div class="stat">
+          <span class="stat-n" data-testid="deputy">{a.deputy ?? 0}</span>
+          <span class="stat-l">vắng, có người dự thay</span>
         </div>
         <div class={`stat quorum ${q.met ? 'ok' : 'no'}`} data-testid="quorum">
           <span class="stat-n">
@@ -299,7 +307,9 @@ function ItemPanel({ meeting, item, isCurrent, onChanged }) {
         )}
         <Problem error={setCurrentError} />
       </div>
+      <BallotReport report={item.ballot_report} />
       <Dossier documentIds={item.document_ids || []} title="Hồ sơ, dự thảo" />
+      <Conclusion path={iPath} conclusion={item.conclusion} canWrite={mayConclude(role)} onSaved={onChanged} />
       <Polls
         meeting={meeting}
         item={item}

@@ -6,6 +6,7 @@ import { BALLOT_STATES, MEETING_STATES, fmtDateTime, isoToLocalInput, localInput
 import { useRoster } from '../roster.js';
 import { Uploader } from '../components/Uploader.jsx';
 import { DocumentPicker } from '../components/DocumentPicker.jsx';
+import { KindBadge, KindSelect } from '../components/Regulation.jsx';
 import { useAsync, Problem, Loading, PageTitle, Badge } from '../components/ui.jsx';
 
 export function SecretariatHome() {
@@ -64,6 +65,7 @@ export function SecretariatHome() {
               <li key={m.meeting_id}>
                 <Link href={`/meetings/${enc(m.meeting_id)}`} class="list-link">
                   <span class="list-title">{m.title}</span>
+                  <KindBadge kind={m.kind} />
                   <Badge>{MEETING_STATES[m.state] || m.state || 'Sắp họp'}</Badge>
                   <span class="muted">{fmtDateTime(m.starts_at)}</span>
                 </Link>
@@ -228,6 +230,7 @@ export function MeetingForm() {
   const [title, setTitle] = useState('');
   const [startsAt, setStartsAt] = useState(() => isoToLocalInput(new Date(Date.now() + 3600000)));
   const [location, setLocation] = useState('Phòng họp Chính phủ');
+  const [kind, setKind] = useState('regular');
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
   const submit = async (e) => {
@@ -238,7 +241,7 @@ export function MeetingForm() {
     try {
       const m = await api(bodyPath('/meetings'), {
         method: 'POST',
-        body: { title: title.trim(), starts_at: localInputToIso(startsAt), location: location.trim() },
+        body: { title: title.trim(), kind, starts_at: localInputToIso(startsAt), location: location.trim() },
       });
       navigate(`/meetings/${enc(m.meeting_id)}`);
     } catch (err) {
@@ -255,6 +258,7 @@ export function MeetingForm() {
           <label for="m-title">Tên phiên họp</label>
           <input id="m-title" value={title} required onInput={(e) => setTitle(e.currentTarget.value)} />
         </div>
+        <KindSelect value={kind} onChange={setKind} />
         <div class="field">
           <label for="m-start">Thời gian bắt đầu (giờ Việt Nam)</label>
           <input id="m-start" type="datetime-local" value={startsAt} required onInput={(e) => setStartsAt(e.currentTarget.value)} />
