@@ -192,57 +192,31 @@ export function BallotReport({ report }) {
 
 const MODE_LABEL = { in_room: 'Tại phòng họp', remote: 'Trực tuyến', deputy: 'Vắng, có người dự thay', absent: 'Vắng mặt' };
 
-/** The minutes of an ended meeting: the secretariat draws them up; shown with the kind, attendance with the
- * deputies, and each item's conclusion. */
-export function MinutesPanel({ meeting }) {
-  const session = useSession();
-  const [minutes, setMinutes] = useState(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState(null);
-  if (meeting.state !== 'ended' || session.me.role !== 'secretariat') return null;
-  const generate = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      setMinutes(await api(bodyPath(`/meetings/${enc(meeting.meeting_id)}/minutes`), { method: 'POST' }));
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+/** The minutes as drawn up: the kind, attendance with the deputies, and each item's conclusion. */
+export function MinutesContent({ minutes }) {
   return (
-    <section class="card" aria-labelledby="h-minutes">
-      <h2 id="h-minutes">Biên bản phiên họp</h2>
-      <button type="button" class="btn" onClick={generate} disabled={busy}>
-        {busy ? 'Đang lập…' : minutes ? 'Lập lại biên bản' : 'Lập biên bản'}
-      </button>
-      <Problem error={error} />
-      {minutes && (
-        <div data-testid="minutes">
-          <p>
-            {minutes.title} — {(minutes.meeting_kind_name && `phiên họp ${minutes.meeting_kind_name}`) || ''}
-          </p>
-          <h3>Thành phần tham dự</h3>
-          <ul class="names">
-            {minutes.attendance.members.map((a) => (
-              <li key={a.user_id}>
-                {a.name} <span class="muted">({MODE_LABEL[a.mode] || a.mode})</span>
-                {a.deputy && ` — dự thay: ${a.deputy.name}, ${a.deputy.title}`}
-              </li>
-            ))}
-          </ul>
-          <h3>Nội dung và kết luận</h3>
-          <ol>
-            {minutes.items.map((it) => (
-              <li key={it.item_id}>
-                <strong>{it.title}</strong>
-                {it.conclusion && <p class="prose">Kết luận: {it.conclusion.text}</p>}
-              </li>
-            ))}
-          </ol>
-        </div>
-      )}
-    </section>
+    <div data-testid="minutes">
+      <p>
+        {minutes.title} — {(minutes.meeting_kind_name && `phiên họp ${minutes.meeting_kind_name}`) || ''}
+      </p>
+      <h3>Thành phần tham dự</h3>
+      <ul class="names">
+        {minutes.attendance.members.map((a) => (
+          <li key={a.user_id}>
+            {a.name} <span class="muted">({MODE_LABEL[a.mode] || a.mode})</span>
+            {a.deputy && ` — dự thay: ${a.deputy.name}, ${a.deputy.title}`}
+          </li>
+        ))}
+      </ul>
+      <h3>Nội dung và kết luận</h3>
+      <ol>
+        {minutes.items.map((it) => (
+          <li key={it.item_id}>
+            <strong>{it.title}</strong>
+            {it.conclusion && <p class="prose">Kết luận: {it.conclusion.text}</p>}
+          </li>
+        ))}
+      </ol>
+    </div>
   );
 }

@@ -13,7 +13,7 @@ import { Dossier } from '../components/Dossier.jsx';
 import { Uploader } from '../components/Uploader.jsx';
 import { BarRow, OutcomeLine } from '../components/Charts.jsx';
 import { RecipientBodies } from './Exchange.jsx';
-import { BallotReport, Conclusion, Deputies, KindBadge, MinutesPanel, mayConclude } from '../components/Regulation.jsx';
+import { BallotReport, Conclusion, Deputies, KindBadge, mayConclude } from '../components/Regulation.jsx';
 import {
   useAsync, useInterval, useSession, useConfirm, Problem, Loading, PageTitle, Badge, ConfirmDialog, Receipt, Notice,
 } from '../components/ui.jsx';
@@ -105,7 +105,6 @@ export function MeetingRoom({ meetingId }) {
           )}
         </div>
       </div>
-      <MinutesPanel meeting={m} />
     </div>
   );
 }

@@ -8,6 +8,7 @@ import { useRoster } from '../roster.js';
 import { navigate } from '../router.jsx';
 import { DocumentPicker } from '../components/DocumentPicker.jsx';
 import { useAsync, useInterval, useSession, useConfirm, Problem, Badge } from '../components/ui.jsx';
+import { MinutesContent } from '../components/Regulation.jsx';
 
 const VOTING = new Set(['chair', 'deputy_chair', 'member']);
 const MODES = [
@@ -509,6 +510,7 @@ export function MinutesPanel({ meeting }) {
   const session = useSession();
   const role = session.me.role;
   const [made, setMade] = useState(Boolean(meeting.minutes_generated_at));
+  const [minutes, setMinutes] = useState(null);
   const [link, setLink] = useState(null);
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
@@ -526,7 +528,7 @@ export function MinutesPanel({ meeting }) {
   };
   const generate = () =>
     run(async () => {
-      await api(bodyPath(`/meetings/${enc(meeting.meeting_id)}/minutes`), { method: 'POST' });
+      setMinutes(await api(bodyPath(`/meetings/${enc(meeting.meeting_id)}/minutes`), { method: 'POST' }));
       setMade(true);
     });
   const open = () => run(async () => setLink(await api(bodyPath(`/meetings/${enc(meeting.meeting_id)}/minutes.pdf`))));
@@ -552,6 +554,7 @@ export function MinutesPanel({ meeting }) {
         )}
       </div>
       <Problem error={error} />
+      {minutes && <MinutesContent minutes={minutes} />}
     </section>
   );
 }
