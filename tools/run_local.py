@@ -26,6 +26,8 @@ def main() -> int:
     outputs = standin.deploy(endpoint)
     restored = standin.restore(endpoint, outputs, SNAPSHOT)
     env = standin.app_env(endpoint, outputs, STATE)
+    live_port = int(os.environ.get("LIVE_PORT", "8001"))
+    env.update(standin.live_env(live_port, standin.free_port()))
     os.environ.update(env)
 
     from tools import seed
@@ -33,7 +35,8 @@ def main() -> int:
 
     dev_ca.DevCA.load_or_create(STATE / "dev-ca")
     from app import app  # noqa: E402  (after the environment is set)
-    from chalicelib.adapters.local_events import Pump
+    from chalicelib.adapters.local_events import Pump, StreamPump
+    from tools.live_gateway import Gateway
 
     if not restored:
         seed.seed()
@@ -42,6 +45,11 @@ def main() -> int:
 
     pump = Pump(app)
     pump.start()
+    # The live room: the WebSocket gateway calls the app's handlers here, and the stream pump feeds the table's
+    # stream to the consumer that posts to the gateway, as API Gateway and Lambda do in the cloud.
+    gateway = Gateway(app, live_port, int(env["LIVE_MANAGEMENT_URL"].rsplit(":", 1)[1])).start()
+    streams = StreamPump(app)
+    streams.start()
     chalice = subprocess.Popen([str(ROOT / ".venv" / "bin" / "python"), "-m", "tools.chalice_local", "local", "--host", "127.0.0.1",
                                 "--port", str(port), "--stage", "local", "--no-autoreload"], cwd=ROOT, env={**os.environ, **env})
     children = [chalice]
@@ -50,8 +58,9 @@ def main() -> int:
         web_port = os.environ.get("WEB_PORT", "8080")
         children.append(subprocess.Popen([sys.executable, str(web)], cwd=ROOT,
                                          env={**os.environ, "WEB_PORT": web_port, "API_URL": f"http://127.0.0.1:{port}",
-                                              "DOCS_ORIGIN": endpoint}))
+                                              "DOCS_ORIGIN": endpoint, "LIVE_ORIGIN": gateway.url}))
         print(f"Web app: http://127.0.0.1:{web_port}/")
+    print(f"Live room: {gateway.url} (WebSocket)")
     print(f"API: http://127.0.0.1:{port}/v1/health  (Ctrl-C stops everything)")
 
     stop = threading.Event()
@@ -74,6 +83,8 @@ def main() -> int:
         stop.set()
         live.stop(*children)
         pump.stop()
+        streams.stop()
+        gateway.stop()
         standin.snapshot(endpoint, outputs, SNAPSHOT)
         server.stop()
         print("stopped; data saved")

@@ -99,4 +99,23 @@ def apply() -> None:
 
     _ = ConditionalCheckFailed
     backend.transact_write_items = transact_write_items
+    _kms_keys_of_any_spec()
     _applied = True
+
+
+def _kms_keys_of_any_spec() -> None:
+    """moto's CloudFormation creates every AWS::KMS::Key as a symmetric encryption key; the template's KeySpec
+    and KeyUsage (the live room's HMAC key) are honoured here."""
+    from moto.kms import models
+
+    def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        props = cloudformation_json["Properties"]
+        key = models.kms_backends[account_id][region_name].create_key(
+            policy=props["KeyPolicy"], key_usage=props.get("KeyUsage", "ENCRYPT_DECRYPT"),
+            key_spec=props.get("KeySpec", "SYMMETRIC_DEFAULT"), description=props.get("Description"),
+            tags=props.get("Tags", []))
+        key.key_rotation_status = props.get("EnableKeyRotation", False)
+        key.enabled = props.get("Enabled", True)
+        return key
+
+    models.Key.create_from_cloudformation_json = classmethod(create)
