@@ -37,7 +37,7 @@ def _management():
     with _lock:
         return aws.session().client("apigatewaymanagementapi", endpoint_url=url, config=Config(
             retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=2, read_timeout=5,
-            max_pool_connections=16))
+            max_pool_connections=32))
 
 
 def post(connection_id: str, data: bytes) -> bool:

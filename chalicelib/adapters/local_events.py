@@ -155,7 +155,7 @@ class StreamPump(threading.Thread):
     mapping's LATEST starting position does) and hands each batch to the consumer, in order. Lambda polls a
     shard four times a second; this polls every `interval` seconds while idle."""
 
-    def __init__(self, app, interval: float = 0.1):
+    def __init__(self, app, interval: float = 0.25):
         super().__init__(daemon=True, name="stream-pump")
         self.app = app
         self.interval = interval

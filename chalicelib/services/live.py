@@ -28,7 +28,7 @@ from chalicelib.services.context import Principal
 log = logging.getLogger("ecabinet.live")
 
 CONNECTION_TTL = 2 * 3600 + 600  # API Gateway closes a WebSocket after two hours
-_posting = ThreadPoolExecutor(max_workers=8, thread_name_prefix="live-post")
+_posting = ThreadPoolExecutor(max_workers=16, thread_name_prefix="live-post")
 
 
 def connections_pk(body_id: str, meeting_id: str) -> str:
