@@ -127,10 +127,14 @@ def push_changes(records: list[dict]) -> dict:
             bucket.append(change)
     sent = gone = 0
     for (body_id, meeting_id), wanted in by_meeting.items():
-        listeners = connections(body_id, meeting_id)
+        # The connections and each poll's tally are read at the same time: the lag is one read, not three.
+        pending = _posting.submit(connections, body_id, meeting_id)
+        tallies = {c.ref: _posting.submit(_poll_message_of, body_id, c.ref, polls.get((body_id, c.ref)))
+                   for c in wanted if c.type == "poll"}
+        listeners = pending.result()
         if not listeners:
             continue
-        messages = _messages(body_id, meeting_id, wanted, listeners, polls)
+        messages = _messages(body_id, meeting_id, wanted, listeners, {k: f.result() for k, f in tallies.items()})
         for message, items in messages:
             data = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
             targets = [c for c in listeners if rules.visible_to(c["role"], c["user_id"], items)]
@@ -169,8 +173,14 @@ def _room(body_id: str, meeting_id: str) -> meeting_room.Room | None:
     return meeting_room.fill(room, children)
 
 
+def _poll_message_of(body_id: str, poll_id: str, poll: dict | None) -> tuple[dict, dict] | None:
+    """(the poll, its message) with the tally counted now, or None when the poll is gone."""
+    poll = poll or data_of(store.get(*_poll_key(body_id, poll_id)))
+    return (poll, _poll_message(body_id, poll)) if poll is not None else None
+
+
 def _messages(body_id: str, meeting_id: str, wanted: list[rules.Change], listeners: list[dict],
-              polls: dict) -> list[tuple[dict, list[dict]]]:
+              tallies: dict) -> list[tuple[dict, list[dict]]]:
     """Each message with the items it is about (for the restricted roles' filter)."""
     at = clock.iso(clock.now())
     restricted = any(c["role"] in rules.RESTRICTED_ROLES for c in listeners)
@@ -179,11 +189,11 @@ def _messages(body_id: str, meeting_id: str, wanted: list[rules.Change], listene
     for change in wanted:
         head = {"type": change.type, "meeting_id": meeting_id, "at": at}
         if change.type == "poll":
-            poll = polls.get((body_id, change.ref)) or data_of(store.get(*_poll_key(body_id, change.ref)))
-            if poll is None:
+            if tallies.get(change.ref) is None:
                 continue
+            poll, message = tallies[change.ref]
             items = [room.items[i] for i in poll.get("item_ids", []) if room and i in room.items]
-            out.append(({**head, **_poll_message(body_id, poll)}, items or _unknown(restricted, poll)))
+            out.append(({**head, **message}, items or _unknown(restricted, poll)))
             continue
         if room is None:
             continue
