@@ -100,7 +100,30 @@ def apply() -> None:
     _ = ConditionalCheckFailed
     backend.transact_write_items = transact_write_items
     _kms_keys_of_any_spec()
+    _query_reads_one_partition()
     _applied = True
+
+
+def _query_reads_one_partition() -> None:
+    """moto answers every Query by sorting the whole table and filtering it to the partition asked for, so a
+    query's cost grows with everything else the table holds (hundreds of milliseconds in a long run). A query
+    on the table's own key reads that partition only, as DynamoDB does; index queries are left as they are.
+    Callers hold the backend's lock (above), so the swap below is never seen by another thread."""
+    from moto.dynamodb.models.table import Table
+
+    original = Table.query
+
+    def query(self, hash_key, *args, **kwargs):
+        # (range_comparison, range_objs, limit, exclusive_start_key, scan_index_forward, projection, index_name)
+        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+        if index_name is not None or hash_key is None or not self.range_key_attr:
+            return original(self, hash_key, *args, **kwargs)
+        partition = self.items.get(hash_key, {})
+        self.all_items = lambda: sorted(partition.values(), key=lambda item: item.range_key)
+        try:
+            return original(self, hash_key, *args, **kwargs)
+        finally:
+            del self.all_items
 
 
 def _kms_keys_of_any_spec() -> None:
