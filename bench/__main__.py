@@ -274,10 +274,6 @@ def live_room(http: Http, body: str, sign, baseline: dict, listeners: int = 27, 
     """The live room with 27 tablets: requests per idle tablet per minute, polling (the fallback, at the web
     client's periods) against the live connection (its keep-alive), both measured over the same idle window;
     and the lag from a vote's HTTP response to its tally message on the other 26 connections."""
-    import asyncio
-
-    from websockets.asyncio.client import connect as ws_connect
-
     from app import app
     from chalicelib.adapters.local_events import StreamPump
     from tools.live_gateway import Gateway
@@ -318,33 +314,27 @@ def live_room(http: Http, body: str, sign, baseline: dict, listeners: int = 27, 
             list(pool.map(poll_like_the_client, tablets))
         polling_rate = sum(polled.values()) / listeners / (idle_s / 60)
 
-        # Live: each tablet asks for a ticket, connects, and then sends only the keep-alive. The 27 clients
-        # share one event loop in one thread, so the listening side costs this process little.
+        # Live: each tablet asks for a ticket, connects, and then sends only the keep-alive. The 27 tablets are
+        # another process (as they are other devices), so listening does not compete with the gateway and the
+        # consumer for this process's interpreter; CLOCK_MONOTONIC (perf_counter) is shared by both processes.
         urls = {user: http.call("GET", f"{m}/live", user)["url"] for user in tablets}
         seen: dict[tuple[str, int], float] = {}
         arrived = threading.Condition()
-        loop = asyncio.new_event_loop()
-        connected, ready = [], threading.Event()
+        tablets_process = subprocess.Popen([PY, "-m", "bench", "--listen", poll], cwd=ROOT, stdin=subprocess.PIPE,
+                                           stdout=subprocess.PIPE, text=True)
+        tablets_process.stdin.write(json.dumps(urls) + "\n")
+        tablets_process.stdin.flush()
+        if tablets_process.stdout.readline().strip() != "ready":
+            raise RuntimeError("the tablets did not all connect")
 
-        async def listen(user: str) -> None:
-            async with ws_connect(urls[user], open_timeout=30) as ws:
-                connected.append(user)
-                if len(connected) == listeners:
-                    ready.set()
-                async for raw in ws:
-                    msg = json.loads(raw)
-                    if msg.get("type") == "poll" and msg.get("poll_id") == poll:
-                        with arrived:
-                            seen.setdefault((user, msg.get("voted", 0)), time.perf_counter())
-                            arrived.notify_all()
+        def read_arrivals() -> None:
+            for line in tablets_process.stdout:
+                who, voted, at = line.split()
+                with arrived:
+                    seen.setdefault((who, int(voted)), float(at))
+                    arrived.notify_all()
 
-        async def listen_all():
-            await asyncio.gather(*(listen(u) for u in tablets), return_exceptions=True)
-
-        threading.Thread(target=lambda: loop.run_until_complete(listen_all()), daemon=True,
-                         name="bench-listeners").start()
-        if not ready.wait(60):
-            raise RuntimeError(f"only {len(connected)} of {listeners} tablets connected")
+        threading.Thread(target=read_arrivals, daemon=True).start()
         keepalive_s = _web_constant("KEEPALIVE_MS") / 1000
         time.sleep(idle_s)  # nothing happens; a tablet would send a ping every keepalive_s
         sent_idle = int(idle_s // keepalive_s) * listeners
@@ -368,8 +358,8 @@ def live_room(http: Http, body: str, sign, baseline: dict, listeners: int = 27, 
                 if not arrived.wait_for(lambda: all(first(u) is not None for u in others), timeout=10):
                     raise RuntimeError(f"vote {n}: a tally message did not reach every other tablet")
                 lags += [max(0.0, first(u) - answered) for u in others]
-        for task in asyncio.all_tasks(loop):
-            loop.call_soon_threadsafe(task.cancel)
+        tablets_process.terminate()
+        tablets_process.wait(10)
     finally:
         pump.stop()
         gateway.stop()
@@ -714,5 +704,34 @@ def table(r: dict) -> str:
     return "\n".join(lines)
 
 
+def listen_main(poll: str) -> int:
+    """`python -m bench --listen POLL`: the tablets of the live-room phase, in their own process. Reads
+    {user: url} on stdin, connects them all, prints `ready`, then `user voted perf_counter` for each tally."""
+    import asyncio
+
+    from websockets.asyncio.client import connect
+
+    urls = json.loads(sys.stdin.readline())
+    connected = []
+
+    async def listen(user: str, url: str) -> None:
+        async with connect(url, open_timeout=60) as ws:
+            connected.append(user)
+            if len(connected) == len(urls):
+                print("ready", flush=True)
+            async for raw in ws:
+                msg = json.loads(raw)
+                if msg.get("type") == "poll" and msg.get("poll_id") == poll:
+                    print(user, msg.get("voted", 0), time.perf_counter(), flush=True)
+
+    async def all_of_them():
+        await asyncio.gather(*(listen(u, url) for u, url in urls.items()))
+
+    asyncio.run(all_of_them())
+    return 0
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--listen"]:
+        sys.exit(listen_main(sys.argv[2]))
     sys.exit(main())
