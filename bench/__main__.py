@@ -56,7 +56,7 @@ class CallCounter:
                 return original(client, operation_name, api_params)
             finally:
                 # The event pump's own deliveries run beside the requests; they are no request's calls.
-                if threading.current_thread().name != "event-pump":
+                if not threading.current_thread().name.startswith(("event-pump", "stream-pump", "live-post")):
                     with counter.lock:
                         counter.calls.append((client.meta.service_model.service_name, operation_name, api_params,
                                               started, time.perf_counter() - started))
@@ -222,6 +222,7 @@ def main() -> int:
     endpoint = moto.stdout.readline().decode().strip()
     outputs = standin.deploy(endpoint)
     env = standin.app_env(endpoint, outputs, STATE)
+    env.update(standin.live_env(standin.free_port(), standin.free_port()))
     os.environ.update(env)
     from chalicelib.adapters.dev_ca import DevCA
 
@@ -245,6 +246,7 @@ def main() -> int:
         results["scale"] = national_scale(counter, body)
         live.stop(api_process)  # its event pump would consume the exchange queue the next figure drains itself
         results["distribution"] = distribution(counter, body, results["baseline"])
+        results["live"] = live_room(http, body, sign, results["baseline"])
     finally:
         live.stop(api_process, moto)
     results["cold_import"] = cold_import(env)
@@ -258,6 +260,119 @@ def main() -> int:
         print("FAIL: Scan on a request path:", ", ".join(scans))
         return 1
     return 0
+
+
+def _web_constant(name: str) -> float:
+    """A period the web client uses (web/src/config.js or web/src/live.js), so the bench follows the client."""
+    import re
+
+    for source in ("config.js", "live.js"):
+        text = (ROOT / "web" / "src" / source).read_text()
+        match = re.search(rf"const {name} = ([\d\s*]+);", text)
+        if match:
+            return float(eval(match.group(1), {"__builtins__": {}}))  # e.g. "5 * 60 * 1000"
+    raise RuntimeError(f"{name} is not defined in web/src")
+
+
+def live_room(http: Http, body: str, sign, baseline: dict, listeners: int = 27, idle_s: float = 20.0) -> dict:
+    """The live room with 27 tablets: requests per idle tablet per minute, polling (the fallback, at the web
+    client's periods) against the live connection (its keep-alive), both measured over the same idle window;
+    and the lag from a vote's HTTP response to its tally message on the other 26 connections."""
+    from app import app
+    from chalicelib.adapters.local_events import StreamPump
+    from tools.live_gateway import Gateway
+
+    ws_port = int(os.environ["LIVE_URL"].rsplit(":", 1)[1])
+    http_port = int(os.environ["LIVE_MANAGEMENT_URL"].rsplit(":", 1)[1])
+    gateway = Gateway(app, ws_port, http_port).start()
+    pump = StreamPump(app)
+    pump.start()
+    tablets = MEMBERS[:listeners]
+    try:
+        meeting, item, poll = meeting_with_poll(http, body, MEMBERS[:25])
+        http.call("POST", f"/v1/bodies/{body}/meetings/{meeting}/items/{item}/start", SEC)
+        m = f"/v1/bodies/{body}/meetings/{meeting}"
+        # Polling: what each tablet of the web client asks while nothing happens (the open poll, the meeting,
+        # the current item's speakers), at the client's periods, for the idle window.
+        periods = {f"/v1/bodies/{body}/polls/{poll}": _web_constant("POLL_REFRESH_MS") / 1000,
+                   m: _web_constant("MEETING_REFRESH_MS") / 1000,
+                   f"{m}/items/{item}/speakers": _web_constant("MEETING_REFRESH_MS") / 1000}
+        polled = Counter()
+
+        def poll_like_the_client(user: str) -> None:
+            import requests
+
+            session, started = requests.Session(), time.monotonic()
+            headers = {"Authorization": f"Bearer {http.token(user)}"}
+            due = {path: started + period for path, period in periods.items()}
+            while True:
+                path, when = min(due.items(), key=lambda kv: kv[1])
+                if when - started > idle_s:
+                    return
+                time.sleep(max(0.0, when - time.monotonic()))
+                session.get(http.base + path, headers=headers)
+                polled[user] += 1
+                due[path] = when + periods[path]
+
+        with concurrent.futures.ThreadPoolExecutor(listeners) as pool:
+            list(pool.map(poll_like_the_client, tablets))
+        polling_rate = sum(polled.values()) / listeners / (idle_s / 60)
+
+        # Live: each tablet asks for a ticket, connects, and then sends only the keep-alive. The 27 tablets are
+        # another process (as they are other devices), so listening does not compete with the gateway and the
+        # consumer for this process's interpreter; CLOCK_MONOTONIC (perf_counter) is shared by both processes.
+        urls = {user: http.call("GET", f"{m}/live", user)["url"] for user in tablets}
+        seen: dict[tuple[str, int], float] = {}
+        arrived = threading.Condition()
+        tablets_process = subprocess.Popen([PY, "-m", "bench", "--listen", poll], cwd=ROOT, stdin=subprocess.PIPE,
+                                           stdout=subprocess.PIPE, text=True)
+        tablets_process.stdin.write(json.dumps(urls) + "\n")
+        tablets_process.stdin.flush()
+        if tablets_process.stdout.readline().strip() != "ready":
+            raise RuntimeError("the tablets did not all connect")
+
+        def read_arrivals() -> None:
+            for line in tablets_process.stdout:
+                who, voted, at = line.split()
+                with arrived:
+                    seen.setdefault((who, int(voted)), float(at))
+                    arrived.notify_all()
+
+        threading.Thread(target=read_arrivals, daemon=True).start()
+        keepalive_s = _web_constant("KEEPALIVE_MS") / 1000
+        time.sleep(idle_s)  # nothing happens; a tablet would send a ping every keepalive_s
+        sent_idle = int(idle_s // keepalive_s) * listeners
+        measured_idle = (sent_idle + listeners) / listeners  # + the one ticket each, counted against the window
+        # Over a connection's life (API Gateway's two hours): one ticket and a ping every keep-alive period.
+        live_rate = 60 / keepalive_s + 1 / 120
+
+        # Lag: 25 votes one after another; for each, the time from its response to the first message on every
+        # other connection whose tally counts it.
+        lags = []
+        for n, user in enumerate(MEMBERS[:25], start=1):
+            payload = {"choice": "yes", "signature": sign(user, "vote", poll, "yes")}
+            http.call("POST", f"/v1/bodies/{body}/polls/{poll}/votes", user, payload)
+            answered = time.perf_counter()
+            others = [u for u in tablets if u != user]
+
+            def first(u):
+                return min((t for (who, voted), t in seen.items() if who == u and voted >= n), default=None)
+
+            with arrived:
+                if not arrived.wait_for(lambda: all(first(u) is not None for u in others), timeout=10):
+                    raise RuntimeError(f"vote {n}: a tally message did not reach every other tablet")
+                lags += [max(0.0, first(u) - answered) for u in others]
+        tablets_process.terminate()
+        tablets_process.wait(10)
+    finally:
+        pump.stop()
+        gateway.stop()
+    p50, p95 = pct(lags, 50) * 1000, pct(lags, 95) * 1000
+    return {"listeners": listeners, "idle_window_s": idle_s, "polling_per_tablet_min": polling_rate,
+            "live_per_tablet_min": live_rate, "live_in_window_per_tablet": measured_idle,
+            "ratio_live_to_polling": live_rate / polling_rate, "lag_n": len(lags), "lag_p50_ms": p50,
+            "lag_p95_ms": p95, "lag_p50_ratio": p50 / baseline["put_p50_ms"],
+            "lag_p95_ratio": p95 / baseline["put_p50_ms"], "stream_poll_s": pump.interval}
 
 
 def raw_baseline(table: str, n: int = 300) -> dict:
@@ -669,6 +784,16 @@ def table(r: dict) -> str:
     lines.append(f"idle `make run`: {100 * i['idle_core_share']:.1f} % of a core over {i['window_s']:.0f} s (goal < 3 %; a "
                  f"busy loop got {100 * i['busy_loop_core_share']:.0f} % in the same run)" if "idle_core_share" in i
                  else f"idle `make run`: {i.get('note', 'not measured')}")
+    lv = r["live"]
+    lines += [f"live room, {lv['listeners']} tablets: requests per idle tablet per minute {lv['live_per_tablet_min']:.2f} "
+              f"on the live connection (a keep-alive every 5 min, a ticket per 2-hour connection; "
+              f"{lv['live_in_window_per_tablet']:.0f} per tablet in the {lv['idle_window_s']:.0f} s idle window, the ticket) "
+              f"vs {lv['polling_per_tablet_min']:.1f} polling (measured, same window): "
+              f"{lv['ratio_live_to_polling']:.3f}x (goal <= 2 per minute)",
+              f"live room lag, vote response -> tally message on the {lv['listeners'] - 1} other connections "
+              f"(n {lv['lag_n']}, stream polled every {lv['stream_poll_s']:.2f} s as Lambda does): "
+              f"p50 {lv['lag_p50_ms']:.0f} ms ({lv['lag_p50_ratio']:.0f}x raw PutItem), "
+              f"p95 {lv['lag_p95_ms']:.0f} ms ({lv['lag_p95_ratio']:.0f}x)"]
     s = r["scale"]
     lines += [f"national scale ({s['bodies_simulated']} bodies x 30 members at once, standing for {s['national_bodies']}): "
               f"busiest partition key ({s['busiest_key']}) took at most {s['busiest_key_writes_per_s']} writes in one second "
@@ -684,5 +809,34 @@ def table(r: dict) -> str:
     return "\n".join(lines)
 
 
+def listen_main(poll: str) -> int:
+    """`python -m bench --listen POLL`: the tablets of the live-room phase, in their own process. Reads
+    {user: url} on stdin, connects them all, prints `ready`, then `user voted perf_counter` for each tally."""
+    import asyncio
+
+    from websockets.asyncio.client import connect
+
+    urls = json.loads(sys.stdin.readline())
+    connected = []
+
+    async def listen(user: str, url: str) -> None:
+        async with connect(url, open_timeout=60) as ws:
+            connected.append(user)
+            if len(connected) == len(urls):
+                print("ready", flush=True)
+            async for raw in ws:
+                msg = json.loads(raw)
+                if msg.get("type") == "poll" and msg.get("poll_id") == poll:
+                    print(user, msg.get("voted", 0), time.perf_counter(), flush=True)
+
+    async def all_of_them():
+        await asyncio.gather(*(listen(u, url) for u, url in urls.items()))
+
+    asyncio.run(all_of_them())
+    return 0
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--listen"]:
+        sys.exit(listen_main(sys.argv[2]))
     sys.exit(main())

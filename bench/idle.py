@@ -63,7 +63,8 @@ def idle_cpu(settle: float = 20.0, window: float = 30.0) -> dict:
 
     port, web_port = standin.free_port(), standin.free_port()
     with tempfile.TemporaryDirectory() as state:
-        env = {**os.environ, "PORT": str(port), "WEB_PORT": str(web_port), "ECABINET_LOCAL_DIR": state}
+        env = {**os.environ, "PORT": str(port), "WEB_PORT": str(web_port), "LIVE_PORT": str(standin.free_port()),
+               "ECABINET_LOCAL_DIR": state}
         stack = subprocess.Popen([sys.executable, "-m", "tools.run_local"], cwd=ROOT, env=env,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         try:

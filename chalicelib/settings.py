@@ -67,6 +67,11 @@ class Settings:
     sms_sender: str
     notify_max_attempts: int
     xray: bool
+    table_stream_arn: str = ""
+    live_ticket_key_id: str = ""
+    live_url: str = ""
+    live_management_url: str = ""
+    live_ticket_seconds: int = 60
     email_sender: str = "thong-bao@example.gov.vn"
 
     @property
@@ -101,6 +106,9 @@ def load(env: dict | None = None) -> Settings:
     email_sender = env.get("EMAIL_SENDER", "thong-bao@example.gov.vn")
     if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", email_sender):
         raise SettingsError("EMAIL_SENDER must be an email address (an SES-verified identity)")
+    live_url = env.get("LIVE_URL", "")
+    if live_url and not re.fullmatch(r"wss?://[^\s?#]+", live_url):
+        raise SettingsError("LIVE_URL must be a ws:// or wss:// URL without a query")
     return Settings(
         stage=stage,
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "ap-southeast-1",
@@ -127,7 +135,19 @@ def load(env: dict | None = None) -> Settings:
         notify_max_attempts=_int(env, "NOTIFY_MAX_ATTEMPTS", 5, 1, 20),
         xray=env.get("XRAY", "off" if local else "on") == "on",
         email_sender=email_sender,
+        table_stream_arn=env.get("TABLE_STREAM_ARN", ""),
+        live_ticket_key_id=env.get("LIVE_TICKET_KEY_ID", ""),
+        live_url=live_url,
+        live_management_url=env.get("LIVE_MANAGEMENT_URL") or _management_url(live_url),
+        live_ticket_seconds=_int(env, "LIVE_TICKET_SECONDS", 60, 5, 600),
     )
+
+
+def _management_url(live_url: str) -> str:
+    """API Gateway answers the management API (post to a connection) at the WebSocket URL over HTTPS."""
+    if live_url.startswith("wss://"):
+        return "https://" + live_url[len("wss://"):]
+    return ""
 
 
 @lru_cache(maxsize=1)

@@ -7,8 +7,8 @@ import logging
 from chalicelib import settings
 
 API = ("system", "bodies", "certificates", "audit", "documents", "ballots", "meetings", "polls", "resolutions",
-       "notifications", "exchange")
-EVENTS = ("sweep", "notifications", "documents", "exchange")
+       "notifications", "exchange", "live")
+EVENTS = ("sweep", "notifications", "documents", "exchange", "live")
 APP = None
 
 
@@ -21,6 +21,7 @@ def register(app) -> None:
     logs.configure()
     aws.enable_tracing()
     app.log.setLevel(logging.INFO)
+    app.experimental_feature_flags.update(["WEBSOCKETS"])  # the live room (chalicelib/api/live.py)
     for name in API:
         app.register_blueprint(importlib.import_module(f"chalicelib.api.{name}").bp)
     for name in EVENTS:

@@ -17,6 +17,8 @@ _server, ENDPOINT = standin.start_moto()
 OUTPUTS = standin.deploy(ENDPOINT)
 STATE_DIR = Path(os.environ.get("TEST_STATE_DIR", ROOT / "build" / "test-state"))
 APP_ENV = standin.app_env(ENDPOINT, OUTPUTS, STATE_DIR)
+LIVE_PORTS = (standin.free_port(), standin.free_port())  # the local WebSocket gateway, started by tests that use it
+APP_ENV.update(standin.live_env(*LIVE_PORTS))
 os.environ.update(APP_ENV)
 
 from chalicelib.adapters.dev_ca import DevCA  # noqa: E402
@@ -28,8 +30,25 @@ logging.getLogger("werkzeug").setLevel(logging.WARNING)
 from tests.support import Api  # noqa: E402  (imports the app, after the environment is set)
 
 
+_gateway = None
+
+
 def pytest_sessionfinish(session, exitstatus):
+    if _gateway is not None:
+        _gateway.stop()
     _server.stop()
+
+
+@pytest.fixture(scope="session")
+def gateway():
+    """The local WebSocket gateway on the session's loopback ports, calling the app's own handlers."""
+    global _gateway
+    from app import app
+    from tools.live_gateway import Gateway
+
+    if _gateway is None:
+        _gateway = Gateway(app, *LIVE_PORTS).start()
+    return _gateway
 
 
 @pytest.fixture(scope="session")

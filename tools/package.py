@@ -41,7 +41,8 @@ LAMBDA_MARKERS = {"python_version": "3.11", "python_full_version": "3.11.0", "sy
 # succeed; the deployed functions get the real values from the template (infra/functions.yaml).
 IMPORT_ENV = {"TABLE_NAME": "packaging", "BUCKET_NAME": "packaging", "OIDC_ISSUER": "https://issuer.invalid",
               "OIDC_AUDIENCE": "packaging", "TRUST_ANCHORS_FILE": "packaging.pem", "XRAY": "off",
-              "LOCAL_JWT_SECRET": "packaging"}
+              "LOCAL_JWT_SECRET": "packaging",
+              "TABLE_STREAM_ARN": "arn:aws:dynamodb:ap-southeast-1:000000000000:table/packaging/stream/packaging"}
 SECTIONS = ("Parameters", "Conditions", "Mappings", "Globals", "Resources", "Outputs")
 
 
@@ -317,6 +318,11 @@ def check(template: dict) -> None:
                     problems.append(f"{key}.{name}: no FunctionResponseTypes [ReportBatchItemFailures]")
                 if queue_of(props.get("Queue")) not in resources:
                     problems.append(f"{key}.{name}: the queue is not this stack's (use !Sub \"${{<Queue>.Arn}}\")")
+            if event.get("Type") == "DynamoDB":
+                stream = event["Properties"].get("Stream")
+                target = stream.get("Fn::GetAtt") if isinstance(stream, dict) else None
+                if not (isinstance(target, list) and target[1:] == ["StreamArn"] and target[0] in resources):
+                    problems.append(f"{key}.{name}: the stream is not this stack's table's (use !GetAtt <Table>.StreamArn)")
     if problems:
         raise PackagingError("the packaged template is incomplete:\n  " + "\n  ".join(problems))
 

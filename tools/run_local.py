@@ -38,7 +38,7 @@ def _shown(path: Path) -> Path:
     return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
 
 
-def banner(api_url: str, web_url: str | None, endpoint: str, restored: bool) -> str:
+def banner(api_url: str, web_url: str | None, endpoint: str, restored: bool, live_url: str | None = None) -> str:
     """What a person needs to start: where things are and who to sign in as."""
     from tools import seed
 
@@ -47,6 +47,7 @@ def banner(api_url: str, web_url: str | None, endpoint: str, restored: bool) -> 
                  "`make reset` forgets it.", "",
              f"  API      {api_url}/v1   (health /v1/health, OpenAPI /openapi.json; guide: docs/API.md)",
              f"  Web app  {web_url}" if web_url else "  Web app  not built (npm not found): the API runs without it",
+             *([f"  Live     {live_url}   (the meeting room's WebSocket)"] if live_url else []),
              f"  Data     {'restored from' if restored else 'new, saved to'} {data} (AWS stand-in {endpoint})", "",
              f"  Demo body `{seed.GOVERNMENT_ID}`: sign in with one of these user ids (no password in stage local):"]
     for user_id, role, name in seed.demo_users():
@@ -67,6 +68,8 @@ def main() -> int:
     outputs = standin.deploy(endpoint)
     restored = standin.restore(endpoint, outputs, SNAPSHOT)
     env = standin.app_env(endpoint, outputs, STATE)
+    live_port = int(os.environ.get("LIVE_PORT", "8001"))
+    env.update(standin.live_env(live_port, standin.free_port()))
     os.environ.update(env)
 
     from tools import seed
@@ -74,7 +77,8 @@ def main() -> int:
 
     dev_ca.DevCA.load_or_create(STATE / "dev-ca")
     from app import app  # noqa: E402  (after the environment is set)
-    from chalicelib.adapters.local_events import Pump
+    from chalicelib.adapters.local_events import Pump, StreamPump
+    from tools.live_gateway import Gateway
 
     if not restored:
         seed.seed()
@@ -83,6 +87,11 @@ def main() -> int:
 
     pump = Pump(app)
     pump.start()
+    # The live room: the WebSocket gateway calls the app's handlers here, and the stream pump feeds the table's
+    # stream to the consumer that posts to the gateway, as API Gateway and Lambda do in the cloud.
+    gateway = Gateway(app, live_port, int(env["LIVE_MANAGEMENT_URL"].rsplit(":", 1)[1])).start()
+    streams = StreamPump(app)
+    streams.start()
     chalice = subprocess.Popen([str(ROOT / ".venv" / "bin" / "python"), "-m", "tools.chalice_local", "local", "--host", "127.0.0.1",
                                 "--port", str(port), "--stage", "local", "--no-autoreload"], cwd=ROOT, env={**os.environ, **env})
     children = [chalice]
@@ -92,11 +101,11 @@ def main() -> int:
         web_port = os.environ.get("WEB_PORT", "8080")
         children.append(subprocess.Popen([sys.executable, str(web)], cwd=ROOT,
                                          env={**os.environ, "WEB_PORT": web_port, "API_URL": f"http://127.0.0.1:{port}",
-                                              "DOCS_ORIGIN": endpoint}))
+                                              "DOCS_ORIGIN": endpoint, "LIVE_ORIGIN": gateway.url}))
         web_url = f"http://127.0.0.1:{web_port}/"
     api_url = f"http://127.0.0.1:{port}"
     _wait_for(port, chalice)
-    print(banner(api_url, web_url, endpoint, restored), flush=True)
+    print(banner(api_url, web_url, endpoint, restored, gateway.url), flush=True)
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -124,6 +133,8 @@ def main() -> int:
         stop.set()
         live.stop(*children)
         pump.stop()
+        streams.stop()
+        gateway.stop()
         standin.snapshot(endpoint, outputs, SNAPSHOT)
         server.stop()
         print("stopped; data saved")

@@ -138,12 +138,20 @@ def app_env(endpoint: str, outputs: dict, state_dir: Path, stage: str = "local")
         "EXCHANGE_QUEUE": outputs["ExchangeQueueName"],
         "EVENT_BUS": outputs["EventBusName"],
         "DATA_KEY_ID": outputs["DataKeyId"],
+        "TABLE_STREAM_ARN": outputs["TableStreamArn"],
+        "LIVE_TICKET_KEY_ID": outputs["LiveTicketKeyId"],
         "LOCAL_JWT_SECRET": secret_file.read_text().strip(),
         "LOCAL_STATE_DIR": str(state_dir),
         "TRUST_ANCHORS_FILE": str(state_dir / "dev-ca" / "ca-cert.pem"),
         "XRAY": "off",
     })
     return env
+
+
+def live_env(ws_port: int, management_port: int) -> dict:
+    """Where the local WebSocket gateway (tools/live_gateway.py) listens: the URL tickets carry and the management
+    API's endpoint the app posts live messages to."""
+    return {"LIVE_URL": f"ws://127.0.0.1:{ws_port}", "LIVE_MANAGEMENT_URL": f"http://127.0.0.1:{management_port}"}
 
 
 def snapshot(endpoint: str, outputs: dict, path: Path) -> None:

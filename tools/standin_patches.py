@@ -127,4 +127,46 @@ def apply() -> None:
 
     _count_writes(backend, WRITES["dynamodb"])
     _count_writes(s3_models.S3Backend, WRITES["s3"])
+    _kms_keys_of_any_spec()
+    _query_reads_one_partition()
     _applied = True
+
+
+def _query_reads_one_partition() -> None:
+    """moto answers every Query by sorting the whole table and filtering it to the partition asked for, so a
+    query's cost grows with everything else the table holds (hundreds of milliseconds in a long run). A query
+    on the table's own key reads that partition only, as DynamoDB does; index queries are left as they are.
+    Callers hold the backend's lock (above), so the swap below is never seen by another thread."""
+    from moto.dynamodb.models.table import Table
+
+    original = Table.query
+
+    def query(self, hash_key, *args, **kwargs):
+        # (range_comparison, range_objs, limit, exclusive_start_key, scan_index_forward, projection, index_name)
+        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+        if index_name is not None or hash_key is None or not self.range_key_attr:
+            return original(self, hash_key, *args, **kwargs)
+        partition = self.items.get(hash_key, {})
+        self.all_items = lambda: sorted(partition.values(), key=lambda item: item.range_key)
+        try:
+            return original(self, hash_key, *args, **kwargs)
+        finally:
+            del self.all_items
+
+
+def _kms_keys_of_any_spec() -> None:
+    """moto's CloudFormation creates every AWS::KMS::Key as a symmetric encryption key; the template's KeySpec
+    and KeyUsage (the live room's HMAC key) are honoured here."""
+    from moto.kms import models
+
+    def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        props = cloudformation_json["Properties"]
+        key = models.kms_backends[account_id][region_name].create_key(
+            policy=props["KeyPolicy"], key_usage=props.get("KeyUsage", "ENCRYPT_DECRYPT"),
+            key_spec=props.get("KeySpec", "SYMMETRIC_DEFAULT"), description=props.get("Description"),
+            tags=props.get("Tags", []))
+        key.key_rotation_status = props.get("EnableKeyRotation", False)
+        key.enabled = props.get("Enabled", True)
+        return key
+
+    models.Key.create_from_cloudformation_json = classmethod(create)

@@ -3,7 +3,8 @@
 Static files come from web/dist with an SPA fallback to index.html; `/v1/*` and `/openapi.json` are proxied
 to API_URL so the app calls the API with relative URLs from the same origin (the CSP allows nothing else).
 Environment: WEB_PORT (default 8080), API_URL (default http://127.0.0.1:8000), WEB_DIST (default web/dist),
-DOCS_ORIGIN (the S3 endpoint origin that presigned document links point at; added to connect-src).
+DOCS_ORIGIN (the S3 endpoint origin that presigned document links point at; added to connect-src), LIVE_ORIGIN
+(the live room's WebSocket origin; added to connect-src).
 Standard library only; binds 127.0.0.1 only.
 """
 
@@ -55,8 +56,8 @@ mimetypes.add_type("image/svg+xml", ".svg")
 mimetypes.add_type("application/manifest+json", ".webmanifest")
 
 
-def content_security_policy(docs_origin: str | None) -> str:
-    connect = "'self'" + (f" {docs_origin}" if docs_origin else "")
+def content_security_policy(docs_origin: str | None, live_origin: str | None = None) -> str:
+    connect = "'self'" + (f" {docs_origin}" if docs_origin else "") + (f" {live_origin}" if live_origin else "")
     return (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
         f"connect-src {connect}; frame-ancestors 'none'; object-src 'none'; base-uri 'none'; "
@@ -74,8 +75,19 @@ def _docs_origin() -> str | None:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def _live_origin() -> str | None:
+    """The live room's WebSocket origin (LIVE_ORIGIN, ws://127.0.0.1:port locally), allowed in connect-src."""
+    raw = os.environ.get("LIVE_ORIGIN", "").strip()
+    if not raw:
+        return None
+    parts = urllib.parse.urlsplit(raw)
+    if parts.scheme not in ("ws", "wss") or not parts.netloc:
+        raise SystemExit(f"LIVE_ORIGIN must be an origin such as ws://127.0.0.1:8001, not {raw!r}")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 SECURITY_HEADERS = {
-    "Content-Security-Policy": content_security_policy(_docs_origin()),
+    "Content-Security-Policy": content_security_policy(_docs_origin(), _live_origin()),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Permissions-Policy": (

@@ -1,5 +1,6 @@
-"""What Lambda and EventBridge do in the cloud, done locally: run the app's scheduled functions and feed its SQS
-queues to their consumers, discovered from the app's own registrations (stage local and tests only)."""
+"""What Lambda and EventBridge do in the cloud, done locally: run the app's scheduled functions, feed its SQS
+queues and the table's DynamoDB stream to their consumers, discovered from the app's own registrations (stage
+local and tests only)."""
 from __future__ import annotations
 
 import logging
@@ -9,7 +10,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from chalice.app import ScheduledEventConfig, SQSEventConfig
+from chalice.app import DynamoDBEventConfig, ScheduledEventConfig, SQSEventConfig
 
 from chalicelib.adapters import aws
 
@@ -208,3 +209,70 @@ class Pump:
     def join(self, timeout: float | None = None) -> None:
         for thread in self.threads:
             thread.join(timeout)
+
+def stream_consumers(app) -> list[tuple[str, str, int]]:
+    """(handler name, stream ARN, batch size) of every DynamoDB stream consumer the app registers."""
+    return [(s.name, s.stream_arn, s.batch_size) for s in app.event_sources if isinstance(s, DynamoDBEventConfig)]
+
+
+class StreamPump(threading.Thread):
+    """Lambda's poller of a DynamoDB stream: reads the stand-in's stream from its latest record on (as the
+    mapping's LATEST starting position does) and hands each batch to the consumer, in order. Lambda polls a
+    shard four times a second; this polls every `interval` seconds while idle."""
+
+    def __init__(self, app, interval: float = 0.25):
+        super().__init__(daemon=True, name="stream-pump")
+        self.app = app
+        self.interval = interval
+        self.stopping = threading.Event()
+        self.delivered = 0
+        self._iterators: dict[str, str] = {}
+        for name, arn, _batch in stream_consumers(app):  # positioned now: changes from here on are delivered
+            self._iterators[name] = self._latest(arn)
+
+    @staticmethod
+    def _latest(arn: str) -> str:
+        streams = aws.client("dynamodbstreams")
+        shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][-1]["ShardId"]
+        return streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="LATEST")["ShardIterator"]
+
+    def poll_once(self) -> int:
+        streams = aws.client("dynamodbstreams")
+        got = 0
+        for name, arn, batch in stream_consumers(self.app):
+            answer = streams.get_records(ShardIterator=self._iterators[name], Limit=batch)
+            self._iterators[name] = answer["NextShardIterator"]
+            records = [_lambda_record(r, arn) for r in answer.get("Records", [])]
+            if not records:
+                continue
+            got += len(records)
+            try:
+                self.app.handler_map[name]({"Records": records}, _Context(name, str(uuid.uuid4())))
+                self.delivered += len(records)
+            except Exception:  # Lambda would retry the batch; a live push is stale by then, so it is dropped
+                log.exception("stream consumer %s failed", name)
+        return got
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                busy = self.poll_once()
+            except Exception:
+                log.exception("stream poll failed")
+                busy = 0
+            if not busy:
+                self.stopping.wait(self.interval)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self.is_alive():
+            self.join(10)
+
+
+def _lambda_record(record: dict, arn: str) -> dict:
+    """A record as Lambda delivers it: creation time in epoch seconds, the stream's ARN."""
+    body = dict(record.get("dynamodb", {}))
+    when = body.get("ApproximateCreationDateTime")
+    if hasattr(when, "timestamp"):
+        body["ApproximateCreationDateTime"] = when.timestamp()
+    return {**record, "dynamodb": body, "eventSourceARN": arn, "awsRegion": aws.session().region_name}

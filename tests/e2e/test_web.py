@@ -48,9 +48,9 @@ def _province_sends_a_dossier() -> None:
 
 
 @pytest.mark.skipif(_missing() is not None, reason=_missing() or "")
-def test_web_app_end_to_end_in_headless_chromium(api):
+def test_web_app_end_to_end_in_headless_chromium(api, gateway):
     from app import app
-    from chalicelib.adapters.local_events import Pump
+    from chalicelib.adapters.local_events import Pump, StreamPump
 
     seed.seed()
     seed.certify_demo_members()
@@ -62,8 +62,11 @@ def test_web_app_end_to_end_in_headless_chromium(api):
     # run beside `chalice local`.
     pump = Pump(app)
     pump.start()
+    streams = StreamPump(app)  # and the live room: the stream consumer posting to the session's gateway
+    streams.start()
     api_process, api_url = live.start_api(env)
-    web_process, web_url = live.start_web(api_url, docs_origin=os.environ["AWS_ENDPOINT_URL"])
+    web_process, web_url = live.start_web(api_url, docs_origin=os.environ["AWS_ENDPOINT_URL"],
+                                          live_origin=gateway.url)
     try:
         run = subprocess.run(["node", "web/e2e/run.mjs"], cwd=ROOT, env={**os.environ, "WEB_URL": web_url},
                              capture_output=True, text=True, timeout=900)
@@ -71,6 +74,7 @@ def test_web_app_end_to_end_in_headless_chromium(api):
         live.stop(web_process, api_process)
         pump.stop()
         pump.join()
+        streams.stop()
     output = run.stdout + run.stderr
     (ROOT / "build").mkdir(exist_ok=True)
     (ROOT / "build" / "e2e.log").write_text(output)

@@ -16,7 +16,7 @@ import pytest
 from tools import package as packaging
 
 # Actions AWS only grants on "*" (they take no resource); nothing else may have a "*" resource.
-RESOURCELESS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+RESOURCELESS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "dynamodb:ListStreams"}
 ENV = ("TABLE_NAME", "BUCKET_NAME", "DATA_KEY_ID", "NOTIFICATIONS_QUEUE", "DOCUMENTS_QUEUE", "OIDC_ISSUER",
        "OIDC_AUDIENCE", "TRUST_ANCHORS_FILE", "SMS_SENDER")
 # CloudFront's managed policies.
@@ -243,7 +243,9 @@ def test_bucket_is_private_encrypted_versioned_and_tls_only(template):
 
 def test_keys_rotate(template):
     keys = _resources(template, "AWS::KMS::Key")
-    assert keys and all(k["Properties"]["EnableKeyRotation"] is True for k in keys.values())
+    # KMS rotates symmetric encryption keys only; the live room's HMAC key signs tickets that live a minute.
+    symmetric = {k: v for k, v in keys.items() if v["Properties"].get("KeySpec", "SYMMETRIC_DEFAULT") == "SYMMETRIC_DEFAULT"}
+    assert symmetric and all(k["Properties"]["EnableKeyRotation"] is True for k in symmetric.values())
 
 
 def test_every_dead_letter_queue_has_an_alarm_that_notifies(template):
@@ -385,3 +387,90 @@ def test_client_side_routes_are_served_index_html(template):
               + "console.log(JSON.stringify(cases.map(u => handler({request: {uri: u}}).uri)));\n")
     run = subprocess.run([node, "-e", script], capture_output=True, text=True, check=True)
     assert dict(zip(cases, json.loads(run.stdout))) == cases
+
+
+# ---- the live meeting room ----
+
+def _statements(template, role: str) -> list[dict]:
+    out = []
+    for policy in template["Resources"][role]["Properties"]["Policies"]:
+        out += resolve(template, policy["PolicyDocument"])["Statement"]
+    return out
+
+
+def _role_of(template, function: str) -> str:
+    return template["Resources"][function]["Properties"]["Role"]["Fn::GetAtt"][0]
+
+
+def test_the_websocket_api_routes_connect_disconnect_and_messages_to_the_app(template):
+    resources = template["Resources"]
+    api = resources["WebsocketAPI"]
+    assert api["Type"] == "AWS::ApiGatewayV2::Api" and api["Properties"]["ProtocolType"] == "WEBSOCKET"
+    routes = {r["Properties"]["RouteKey"]: r for r in _resources(template, "AWS::ApiGatewayV2::Route").values()}
+    assert set(routes) == {"$connect", "$disconnect", "$default"}
+    handlers = {"$connect": "chalicelib.api.live.live_connect", "$disconnect": "chalicelib.api.live.live_disconnect",
+                "$default": "chalicelib.api.live.live_message"}
+    for key, route in routes.items():
+        assert route["Properties"]["ApiId"] == {"Ref": "WebsocketAPI"}
+        integration = resources[route["Properties"]["Target"]["Fn::Join"][1][1]["Ref"]]
+        function = integration["Properties"]["IntegrationUri"]["Fn::Sub"][1]["WebsocketHandler"]["Ref"]
+        assert resources[function]["Properties"]["Handler"] == handlers[key]
+    stages = _resources(template, "AWS::ApiGatewayV2::Stage")
+    assert [s["Properties"]["StageName"] for s in stages.values()] == ["v1"]
+    # Tickets point at that API and stage.
+    live_url = template["Globals"]["Function"]["Environment"]["Variables"]["LIVE_URL"]["Fn::Sub"]
+    assert live_url.startswith("wss://${WebsocketAPI}.execute-api.") and live_url.endswith("/v1")
+
+
+def test_only_the_stream_consumer_may_post_and_only_to_this_apis_connections(template):
+    posting = {}
+    for name in _resources(template, "AWS::IAM::Role"):
+        for statement in _statements(template, name):
+            actions = _as_list(statement["Action"])
+            if any(a.startswith("execute-api:") for a in actions):
+                posting[name] = statement
+    assert set(posting) == {_role_of(template, "PushRoomChanges")}, posting
+    statement = posting.popitem()[1]
+    assert _as_list(statement["Action"]) == ["execute-api:ManageConnections"]
+    resource = statement["Resource"]["Fn::Sub"]
+    assert resource.endswith(":${WebsocketAPI}/v1/POST/@connections/*"), resource
+    assert resource.startswith("arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:")
+
+
+def test_the_stream_consumer_reads_this_tables_stream_with_bounded_retries(template):
+    table = template["Resources"]["MainTable"]["Properties"]
+    assert table["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    events = template["Resources"]["PushRoomChanges"]["Properties"]["Events"]
+    (event,) = events.values()
+    props = event["Properties"]
+    assert event["Type"] == "DynamoDB" and props["Stream"] == {"Fn::GetAtt": ["MainTable", "StreamArn"]}
+    assert props["StartingPosition"] == "LATEST" and props["MaximumRetryAttempts"] <= 3
+    assert props["MaximumRecordAgeInSeconds"] <= 120 and props["BisectBatchOnFunctionError"] is True
+    pattern = json.loads(props["FilterCriteria"]["Filters"][0]["Pattern"])
+    assert set(pattern["dynamodb"]["NewImage"]["kind"]["S"]) == {"attendance", "meeting", "meeting_item", "speaker",
+                                                                 "poll", "vote"}
+    reads = [s for s in _statements(template, _role_of(template, "PushRoomChanges"))
+             if "dynamodb:GetRecords" in _as_list(s["Action"])]
+    assert [s["Resource"] for s in reads] == [{"Fn::GetAtt": ["MainTable", "StreamArn"]}]
+
+
+def test_tickets_are_signed_by_the_api_and_checked_at_connect_with_an_hmac_key(template):
+    key = template["Resources"]["LiveTicketKey"]["Properties"]
+    assert key["KeySpec"] == "HMAC_256" and key["KeyUsage"] == "GENERATE_VERIFY_MAC"
+    grants = {}
+    for name in _resources(template, "AWS::IAM::Role"):
+        for statement in _statements(template, name):
+            if statement.get("Resource") == {"Fn::GetAtt": ["LiveTicketKey", "Arn"]}:
+                grants.setdefault(name, set()).update(_as_list(statement["Action"]))
+    assert grants == {_role_of(template, "APIHandler"): {"kms:GenerateMac"},
+                      _role_of(template, "WebsocketConnect"): {"kms:VerifyMac"}}
+    message = _statements(template, _role_of(template, "WebsocketMessage"))
+    assert {a for s in message for a in _as_list(s["Action"])} <= {"logs:CreateLogStream", "logs:PutLogEvents",
+                                                                   *RESOURCELESS}
+
+
+def test_the_web_app_may_open_the_live_rooms_websocket(template):
+    headers = resolve(template, template["Resources"]["WebSecurityHeaders"]["Properties"]["ResponseHeadersPolicyConfig"])
+    csp = headers["SecurityHeadersConfig"]["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"]
+    connect = next(d.split()[1:] for d in (x.strip() for x in csp.split(";")) if d.startswith("connect-src"))
+    assert "wss://${WebsocketAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}" in connect

@@ -47,6 +47,8 @@ export async function meetingScenario(browser, cast, state, step) {
   await chair.page.getByRole('button', { name: 'Khai mạc phiên họp' }).click();
   await chair.page.getByRole('button', { name: 'Xác nhận khai mạc' }).click();
   await chair.page.getByRole('button', { name: 'Bế mạc phiên họp' }).waitFor();
+  // The room is live (WebSocket): from here on the chair's tablet does not poll, what follows is pushed.
+  await chair.page.getByTestId('live-status').filter({ hasText: 'Trực tiếp' }).waitFor();
 
   const room = await newContext(browser, 'tablet', 'member-in-room');
   await signIn(room.page, inRoomMember.user_id, meetingPath);

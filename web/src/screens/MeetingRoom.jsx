@@ -4,6 +4,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, bodyPath, enc, listAll, newIdempotencyKey } from '../api.js';
 import { BODY_ID, MEETING_REFRESH_MS, POLL_REFRESH_MS, SIGNING_ROLES } from '../config.js';
 import { signAction } from '../signing.js';
+import { applyToMeeting, pollChangesMeeting, useLiveMessage, useLiveRoom, useLiveStatus } from '../live.js';
 import {
   ATTENDANCE_MODES, MEETING_STATES, POLL_STATES, POSITIONS, choiceLabel, fmtDateTime, fmtDuration,
 } from '../format.js';
@@ -29,10 +30,17 @@ export function MeetingRoom({ meetingId }) {
   const mPath = bodyPath(`/meetings/${enc(meetingId)}`);
   // One GET holds the whole room (agenda, current item, attendance, quorum, polls); refreshed with If-None-Match.
   const meeting = useAsync(() => api(mPath, { etag: true }), [mPath]);
-  useInterval(async () => {
+  const reread = async () => {
     const fresh = await api(mPath, { etag: true });
     if (!fresh.__notModified) meeting.setData(fresh);
-  }, MEETING_REFRESH_MS);
+  };
+  // Pushed over the live connection (web/src/live.js); polled only while it is down.
+  const liveStatus = useLiveRoom(meetingId);
+  useInterval(reread, MEETING_REFRESH_MS, liveStatus !== 'live');
+  useLiveMessage((msg) => {
+    if (msg.type === 'reconnected' || pollChangesMeeting(meeting.data, msg)) reread().catch(() => {});
+    else meeting.setData((d) => applyToMeeting(d, msg, session.userId));
+  });
 
   const m = meeting.data;
   if (meeting.loading && !m) return <Loading />;
@@ -58,6 +66,11 @@ export function MeetingRoom({ meetingId }) {
           {m.location ? ` · ${m.location}` : ''}
         </span>
         {m.duration_seconds != null && <span>Thời lượng: {fmtDuration(m.duration_seconds)}</span>}
+        {!ENDED.has(m.state) && (
+          <span class={`live-status live-${liveStatus}`} role="status" data-testid="live-status">
+            {liveStatus === 'live' ? 'Trực tiếp' : liveStatus === 'offline' ? 'Mất kết nối trực tiếp · đang cập nhật định kỳ' : 'Đang kết nối…'}
+          </span>
+        )}
       </div>
       <Problem error={meeting.error} />
       <PollAlert meeting={m} />
@@ -391,7 +404,12 @@ function Speakers({ iPath, live }) {
   const session = useSession();
   const roster = useRoster();
   const list = useAsync(() => api(`${iPath}/speakers`).then((r) => r.items || []), [iPath]);
-  useInterval(list.reload, MEETING_REFRESH_MS, live);
+  const liveStatus = useLiveStatus();
+  useInterval(list.reload, MEETING_REFRESH_MS, live && liveStatus !== 'live');
+  useLiveMessage((msg) => {
+    if (msg.type === 'reconnected') list.reload();
+    else if (msg.type === 'speakers' && iPath.endsWith(`/items/${enc(msg.item_id)}`)) list.setData(msg.speakers);
+  });
   const [error, setError] = useState(null);
   const waiting = (list.data || []).filter((s) => s.state !== 'done');
   const mine = waiting.some((s) => s.user_id === session.userId);
@@ -540,13 +558,20 @@ function PollCard({ pollId, initial, item, canControl, onChanged }) {
   const path = bodyPath(`/polls/${enc(pollId)}`);
   const poll = useAsync(() => api(path, { etag: true }), [path]);
   const p = { ...initial, ...(poll.data || {}) };
-  // Live tally: a conditional GET every 2 s; unchanged polls answer 304 with no body.
+  // Live tally: pushed on every vote; while the live connection is down, a conditional GET every 2 s.
+  const liveStatus = useLiveStatus();
   useInterval(
     // A 304 answers with the latest representation (the console may have fetched it meanwhile).
     async () => poll.setData(await api(path, { etag: true })),
     POLL_REFRESH_MS,
-    p.state !== 'closed',
+    p.state !== 'closed' && liveStatus !== 'live',
   );
+  useLiveMessage((msg) => {
+    if (msg.type === 'reconnected' && p.state !== 'closed') poll.reload();
+    if (msg.type !== 'poll' || msg.poll_id !== pollId) return;
+    if (msg.state === 'closed' || msg.state !== p.state) poll.reload();
+    else poll.setData((d) => ({ ...(d || {}), tally: msg.tally, voted: msg.voted }));
+  });
   const [busy, setBusy] = useState(null);
   const [error, setError] = useState(null);
   const [choice, setChoice] = useState(null);
