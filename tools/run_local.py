@@ -90,7 +90,9 @@ def main() -> int:
     # The live room: the WebSocket gateway calls the app's handlers here, and the stream pump feeds the table's
     # stream to the consumer that posts to the gateway, as API Gateway and Lambda do in the cloud.
     gateway = Gateway(app, live_port, int(env["LIVE_MANAGEMENT_URL"].rsplit(":", 1)[1])).start()
-    streams = StreamPump(app)
+    from tools import standin_patches
+
+    streams = StreamPump(app, writes=standin_patches.generation)
     streams.start()
     chalice = subprocess.Popen([str(ROOT / ".venv" / "bin" / "python"), "-m", "tools.chalice_local", "local", "--host", "127.0.0.1",
                                 "--port", str(port), "--stage", "local", "--no-autoreload"], cwd=ROOT, env={**os.environ, **env})
@@ -109,8 +111,6 @@ def main() -> int:
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-
-    from tools import standin_patches
 
     def save_periodically():
         saved = standin_patches.generation()

@@ -220,10 +220,14 @@ class StreamPump(threading.Thread):
     mapping's LATEST starting position does) and hands each batch to the consumer, in order. Lambda polls a
     shard four times a second; this polls every `interval` seconds while idle."""
 
-    def __init__(self, app, interval: float = 0.25):
+    def __init__(self, app, interval: float = 0.25, writes=None):
         super().__init__(daemon=True, name="stream-pump")
         self.app = app
         self.interval = interval
+        # `writes()`, where given, moves whenever the table may have changed: while it stands still the stream
+        # has nothing new and is not asked (an idle `make run` then costs nothing).
+        self.writes = writes
+        self._seen_writes = None
         self.stopping = threading.Event()
         self.delivered = 0
         self._iterators: dict[str, str] = {}
@@ -255,12 +259,20 @@ class StreamPump(threading.Thread):
 
     def run(self) -> None:
         while not self.stopping.is_set():
+            if self.writes is not None:
+                now_writes = self.writes()
+                if now_writes == self._seen_writes:
+                    self.stopping.wait(self.interval)
+                    continue
+                self._seen_writes = now_writes
             try:
                 busy = self.poll_once()
             except Exception:
                 log.exception("stream poll failed")
                 busy = 0
-            if not busy:
+            if busy:
+                self._seen_writes = None  # a full batch may have left more behind: read again before waiting
+            else:
                 self.stopping.wait(self.interval)
 
     def stop(self) -> None:
