@@ -66,6 +66,8 @@ class Settings:
     notify_max_attempts: int
     xray: bool
     email_sender: str = "thong-bao@example.gov.vn"
+    checkpoint_key_id: str = ""
+    checkpoints_bucket: str = ""
 
     @property
     def is_local(self) -> bool:
@@ -123,6 +125,8 @@ def load(env: dict | None = None) -> Settings:
         notify_max_attempts=_int(env, "NOTIFY_MAX_ATTEMPTS", 5, 1, 20),
         xray=env.get("XRAY", "off" if local else "on") == "on",
         email_sender=email_sender,
+        checkpoint_key_id=env.get("CHECKPOINT_KEY_ID", ""),
+        checkpoints_bucket=env.get("CHECKPOINTS_BUCKET", ""),
     )
 
 

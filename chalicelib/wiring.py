@@ -8,7 +8,7 @@ from chalicelib import settings
 
 API = ("system", "bodies", "certificates", "audit", "documents", "ballots", "meetings", "polls", "resolutions",
        "notifications")
-EVENTS = ("sweep", "notifications", "documents")
+EVENTS = ("sweep", "checkpoints", "notifications", "documents")
 APP = None
 
 

@@ -42,6 +42,8 @@ class MemberPut(Schema):
     term_start: date | None = None
     term_end: date | None = None
     assistant_of: Id | None = None
+    # What the member's certification authority writes into the certificate subject's UID or serialNumber.
+    identity: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
 
 @route(bp, "/v1/bodies", "POST", body=BodyCreate, status=201, summary="Create a body (platform admin)")

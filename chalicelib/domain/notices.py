@@ -51,6 +51,7 @@ KINDS: tuple[str, ...] = (
     "meeting_starting",
     "poll_opened",
     "resolution_issued",
+    "roster_changed",
 )
 
 SMS_MAX_LEN = 160
@@ -386,6 +387,20 @@ def _resolution_issued(d: _Data) -> _Message:
     return _Message(subject=f"Nghị quyết số {number}: {title}", blocks=blocks, sms=sms + [_f(".")])
 
 
+def _roster_changed(d: _Data) -> _Message:
+    name, role, by = d.text("member_name"), d.text("role_vi"), d.text("changed_by")
+    body = d.text("body_name", False)
+    where = f" của {body}" if body else ""
+    return _Message(
+        subject=f"Thay đổi danh sách thành viên: {name}",
+        blocks=[f"Danh sách thành viên{where} vừa được cập nhật: “{name}”, vai trò {role}.",
+                f"Người thực hiện: {by}.",
+                "Mọi thay đổi được ghi vào nhật ký kiểm toán; đồng chí có thể xem trên Hệ thống e-Cabinet."],
+        sms=[_f("Danh sách thành viên vừa thay đổi: “"), _v(name), _f("”, vai trò "), _v(role, rank=1, floor=12),
+             _f(". Người thực hiện: "), _v(by, rank=1, floor=12), _f(".")],
+    )
+
+
 _TEMPLATES: dict[str, Callable[[_Data], _Message]] = {
     "ballot_sent": _ballot_sent,
     "deadline_reminder": _deadline_reminder,
@@ -395,6 +410,7 @@ _TEMPLATES: dict[str, Callable[[_Data], _Message]] = {
     "meeting_starting": _meeting_starting,
     "poll_opened": _poll_opened,
     "resolution_issued": _resolution_issued,
+    "roster_changed": _roster_changed,
 }
 assert tuple(_TEMPLATES) == KINDS
 
