@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from chalice import Blueprint
 from pydantic import Field
@@ -16,14 +16,14 @@ bp = Blueprint(__name__)
 
 
 class RulesPatch(Schema):
-    quorum: str | None = None
-    pass_rule: str | None = None
-    tie_rule: str | None = None
+    quorum: str | None = Field(default=None, max_length=20)
+    pass_rule: str | None = Field(default=None, max_length=50)
+    tie_rule: str | None = Field(default=None, max_length=50)
     silence_as_consent: bool | None = None
     ballot_deadline_days: int | None = None
     vote_change_allowed: bool | None = None
-    quiet_hours: list[str] | None = Field(default=None, min_length=2, max_length=2)
-    resolution_symbol: str | None = None
+    quiet_hours: list[Annotated[str, Field(max_length=5)]] | None = Field(default=None, min_length=2, max_length=2)
+    resolution_symbol: str | None = Field(default=None, max_length=30)
 
 
 class BodyCreate(Schema):

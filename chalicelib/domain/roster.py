@@ -166,9 +166,8 @@ def check_roster_change(*, actor: str, platform_admin: bool, before: Member | No
 
     Own entry → 403; a change to who held which role on a frozen day → 409; a secretariat touching an entry
     whose role before or after is not a helper role → 403."""
-    if not platform_admin and actor == after.user_id:
-        raise Forbidden("Thư ký không được tự thay đổi mục của chính mình trong danh sách thành viên; "
-                        "hãy đề nghị quản trị nền tảng.")
+    require_may_touch(actor=actor, platform_admin=platform_admin, user_id=after.user_id, before=before, role=None,
+                      roles_checked=False)
     frozen = frozen_through(last_decision, today)
     if frozen is not None and _roles_through(before, frozen) != _roles_through(after, frozen):
         raise Conflict(f"Danh sách thành viên đến hết ngày {frozen.isoformat()} đã được dùng cho quyết định của "
@@ -176,12 +175,28 @@ def check_roster_change(*, actor: str, platform_admin: bool, before: Member | No
                        frozen_through=frozen.isoformat())
     if platform_admin:
         return
-    touched = (before.roles() if before else set()) | after.roles()
-    if not touched <= HELPER_ROLES:
-        raise Forbidden("Thư ký chỉ được quản lý trợ lý, cơ quan chủ trì soạn thảo và khách mời; vai trò chủ tọa, "
-                        "phó chủ tọa, thành viên và thư ký do quản trị nền tảng cập nhật.")
+    _require_helper_roles((before.roles() if before else set()) | after.roles())
     if before is not None and after.identity != before.identity:
         raise Forbidden("Chỉ quản trị nền tảng được thay đổi định danh chứng thư số của thành viên.")
+
+
+def _require_helper_roles(roles: set[str]) -> None:
+    if not roles <= HELPER_ROLES:
+        raise Forbidden("Thư ký chỉ được quản lý trợ lý, cơ quan chủ trì soạn thảo và khách mời; vai trò chủ tọa, "
+                        "phó chủ tọa, thành viên và thư ký do quản trị nền tảng cập nhật.")
+
+
+def require_may_touch(*, actor: str, platform_admin: bool, user_id: str, before: Member | None, role: str | None,
+                      roles_checked: bool = True) -> None:
+    """The checks that need no new term: never one's own entry; with `roles_checked`, only helper roles before
+    and in the requested term (used when the requested term itself is malformed, so 403 comes before 400)."""
+    if platform_admin:
+        return
+    if actor == user_id:
+        raise Forbidden("Thư ký không được tự thay đổi mục của chính mình trong danh sách thành viên; "
+                        "hãy đề nghị quản trị nền tảng.")
+    if roles_checked:
+        _require_helper_roles((before.roles() if before else set()) | ({role} if role else set()))
 
 
 def voting_change(before: Member | None, after: Member) -> bool:

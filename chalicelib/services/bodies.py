@@ -10,7 +10,7 @@ from chalicelib.services.context import Principal, current_idempotency
 from chalicelib.domain import clock
 from chalicelib.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from chalicelib.domain.roster import (ROLE_NAMES_VI, Caller, Member, Term, check_roster_change, place_caller,
-                                     roster_on, voting_change)
+                                     require_may_touch, roster_on, voting_change)
 from chalicelib.services import notify
 from chalicelib.domain.rules import Rules, RulesInvalid
 
@@ -154,7 +154,13 @@ def put_member(principal: Principal, body_id: str, user_id: str, fields: dict) -
     identity = fields.get("identity") or (existing.identity if existing else None)
     member = Member(user_id=user_id, name=fields["name"], phone=fields.get("phone") or "",
                     email=fields.get("email") or "", assistant_of=assistant_of, terms=base.terms, identity=identity)
-    member = member.with_term(Term(start, end, fields["role"], fields.get("title") or ""))
+    try:
+        member = member.with_term(Term(start, end, fields["role"], fields.get("title") or ""))
+    except ValidationFailed:
+        # Who may not touch this entry at all learns that first, not what was wrong with the term.
+        require_may_touch(actor=caller.user_id, platform_admin=caller.platform_admin, user_id=user_id,
+                          before=existing, role=fields["role"])
+        raise
     decided = last_decision(body)
     check_roster_change(actor=caller.user_id, platform_admin=caller.platform_admin, before=existing, after=member,
                         last_decision=decided, today=clock.today())
