@@ -1,7 +1,9 @@
 """The offline verifier of evidence packages: checks signatures, certificate chains to the given trust anchors,
-chain hashes and the recomputed tally and outcome, using only the domain modules (no AWS, no server).
+that each certificate names its signer (the roster bound in the opening record) and was bound to them by an
+audit record, chain hashes, the signed checkpoint that covers the decision, and the recomputed tally and
+outcome, using only the domain modules (no AWS, no server). The rules are in docs/EVIDENCE.md.
 
-    python -m chalicelib.verify PACKAGE.json --anchors CA.pem
+    python -m chalicelib.verify PACKAGE.json [--anchors CA.pem]
 """
 from __future__ import annotations
 
