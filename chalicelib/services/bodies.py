@@ -134,7 +134,9 @@ def roster_moved() -> Conflict:
     return Conflict("Danh sách thành viên vừa được thay đổi trong lúc thao tác; hãy tải lại và thử lại.")
 
 
-def put_member(principal: Principal, body_id: str, user_id: str, fields: dict) -> dict:
+def put_member(principal: Principal, body_id: str, user_id: str, fields: dict, notify_chair: bool = True) -> dict:
+    """Add or change a member's entry. `notify_chair` is False only for the seeding of a new body's initial
+    roster (tools/seed.py); every change through the API tells the chair of changes to voting roles."""
     caller = place(principal, body_id)
     caller.require_admin_or("secretariat", action="cập nhật danh sách thành viên")
     body = load_body(body_id)
@@ -188,7 +190,7 @@ def put_member(principal: Principal, body_id: str, user_id: str, fields: dict) -
     work.commit(response=(200, view), conflicts={
         "member": member_changed(),
         "body": Conflict("Cơ quan vừa ra quyết định dựa trên danh sách thành viên; hãy tải lại và thử lại.")})
-    if voting_change(existing, member):
+    if notify_chair and voting_change(existing, member):
         _tell_chair(body, member, caller)
     return view
 
