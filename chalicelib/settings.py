@@ -73,6 +73,8 @@ class Settings:
     live_management_url: str = ""
     live_ticket_seconds: int = 60
     email_sender: str = "thong-bao@example.gov.vn"
+    checkpoint_key_id: str = ""
+    checkpoints_bucket: str = ""
 
     @property
     def is_local(self) -> bool:
@@ -140,6 +142,8 @@ def load(env: dict | None = None) -> Settings:
         live_url=live_url,
         live_management_url=env.get("LIVE_MANAGEMENT_URL") or _management_url(live_url),
         live_ticket_seconds=_int(env, "LIVE_TICKET_SECONDS", 60, 5, 600),
+        checkpoint_key_id=env.get("CHECKPOINT_KEY_ID", ""),
+        checkpoints_bucket=env.get("CHECKPOINTS_BUCKET", ""),
     )
 
 

@@ -1,7 +1,9 @@
 """The offline verifier of evidence packages: checks signatures, certificate chains to the given trust anchors,
-chain hashes and the recomputed tally and outcome, using only the domain modules (no AWS, no server).
+that each certificate names its signer (the roster bound in the opening record) and was bound to them by an
+audit record, chain hashes, the signed checkpoint that covers the decision, and the recomputed tally and
+outcome, using only the domain modules (no AWS, no server). The rules are in docs/EVIDENCE.md.
 
-    python -m chalicelib.verify PACKAGE.json --anchors CA.pem
+    python -m chalicelib.verify PACKAGE.json [--anchors CA.pem]
 """
 from __future__ import annotations
 
@@ -26,8 +28,13 @@ class _Findings:
     def __init__(self) -> None:
         self.problems: list[dict] = []
 
+        self.warnings: list[dict] = []
+
     def add(self, code: str, detail: str, **where) -> None:
         self.problems.append({"code": code, "detail": detail, **where})
+
+    def warn(self, code: str, detail: str) -> None:
+        self.warnings.append({"code": code, "detail": detail})
 
 
 def verify_package(package: dict, anchors_pem: list[str]) -> dict:
@@ -56,7 +63,7 @@ def verify_package(package: dict, anchors_pem: list[str]) -> dict:
 
 def _result(found: _Findings, tally, outcome, receipts) -> dict:
     return {"ok": not found.problems, "problems": found.problems, "tally": tally, "outcome": outcome,
-            "receipts": receipts}
+            "receipts": receipts, "warnings": found.warnings}
 
 
 # --------------------------------------------------------------------------- the chain segment
@@ -119,6 +126,13 @@ def _check_decision(package: dict, anchors: list[str], found: _Findings):
         if key in roster and roster[key] != value:
             found.add("roster", f"Danh sách thành viên trong hồ sơ ({key}) khác bản ghi mở.")
 
+    bound = opened.get("roster")
+    identities = {r.get("user_id"): r.get("identity") for r in bound if isinstance(r, dict)} \
+        if isinstance(bound, list) else {}
+    if isinstance(bound, list) and roster.get("members") not in (None, bound):
+        found.add("roster", "Danh sách thành viên trong hồ sơ khác danh sách được gắn vào bản ghi mở.")
+    _check_checkpoint(package, chain, found)
+
     leaves = package.get("leaves") or []
     action = LEAF_ACTIONS[kind]
     hashes = []
@@ -133,7 +147,8 @@ def _check_decision(package: dict, anchors: list[str], found: _Findings):
             found.add("leaf_stream", f"Phiếu của «{who}» không thuộc quyết định này.", **where)
         if who not in entitled:
             found.add("not_entitled", f"«{who}» không có trong danh sách có quyền biểu quyết khi mở.", **where)
-        _check_signature(leaf, package, anchors, found, action, body_id, target_id, kind)
+        _check_signature(leaf, package, anchors, found, action, body_id, target_id, kind,
+                         identities.get(who) or who)
     seal = audit.seal(hashes)
     if closed.get("seal") != seal:
         found.add("seal", f"Tập phiếu trong hồ sơ ({len(hashes)}) không khớp dấu niêm phong của bản ghi kết thúc "
@@ -160,7 +175,7 @@ def _check_decision(package: dict, anchors: list[str], found: _Findings):
     return tally, outcome, receipts
 
 
-def _check_signature(leaf, package, anchors, found, action, body_id, target_id, kind) -> None:
+def _check_signature(leaf, package, anchors, found, action, body_id, target_id, kind, identity) -> None:
     data = leaf.get("data") or {}
     who = data.get("user_id")
     where = {"user_id": who, "leaf": leaf.get("hash")}
@@ -170,13 +185,61 @@ def _check_signature(leaf, package, anchors, found, action, body_id, target_id, 
         return
     content = data.get("choice") if kind == "poll" else data.get("answers")
     problem = check_signed(sig, package.get("certificates") or {}, anchors, action=action, body_id=body_id,
-                           target_id=target_id, user_id=who, content=content, at=leaf.get("at"))
+                           target_id=target_id, user_id=who, content=content, at=leaf.get("at"), identity=identity)
+    if problem is None and "bindings" in package:
+        problem = check_binding((package.get("bindings") or {}).get(sig.get("cert_fingerprint")),
+                                (package.get("certificates") or {}).get(sig.get("cert_fingerprint")), who,
+                                leaf.get("at"))
     if problem:
         found.add(problem[0], f"Chữ ký của «{who}»: {problem[1]}", **where)
 
 
+def check_binding(binding, cert_pem, user_id, at) -> tuple[str, str] | None:
+    """The audit record that bound the certificate to the member: intact, for this member and certificate, and
+    made before the signature was received."""
+    if not isinstance(binding, dict):
+        return "binding_missing", "hồ sơ không có bản ghi gắn chứng thư số với thành viên."
+    data = binding.get("data") or {}
+    if not audit.check_record(binding):
+        return "binding", "bản ghi gắn chứng thư số đã bị sửa (mã băm không khớp nội dung)."
+    if binding.get("action") != "certificate.registered" or binding.get("target") != user_id \
+            or data.get("pem") != cert_pem:
+        return "binding", "bản ghi gắn chứng thư số không phải của thành viên này hoặc của chứng thư này."
+    try:
+        late = bool(at) and _moment(binding.get("at")) > _moment(at)
+    except (signing.SignatureRefused, ValueError, TypeError):
+        return "binding", "thời điểm của bản ghi gắn chứng thư số không đọc được."
+    if late:
+        return "binding", "chứng thư số được gắn với thành viên sau thời điểm ký."
+    return None
+
+
+def _check_checkpoint(package: dict, chain: list[dict], found: _Findings) -> None:
+    """The signed checkpoint that covers the decision: genuine, for this body, and naming a record of the
+    segment (so the checkpoint key vouches that the chain had this history when it was signed)."""
+    checkpoint, key = package.get("checkpoint"), package.get("checkpoint_key") or {}
+    if checkpoint is None:
+        found.warn("checkpoint_missing", "Hồ sơ chưa có điểm kiểm tra đã ký bao trùm quyết định.")
+        return
+    try:
+        message = audit.checkpoint_message(checkpoint)
+    except (KeyError, TypeError):
+        found.add("checkpoint", "Điểm kiểm tra trong hồ sơ thiếu trường.")
+        return
+    if checkpoint.get("key_id") != key.get("key_id") or not signing.verify_es256_with_key(
+            key.get("public_key_pem") or "", checkpoint.get("signature"), message):
+        found.add("checkpoint", "Chữ ký của điểm kiểm tra không hợp lệ với khóa điểm kiểm tra trong hồ sơ.")
+        return
+    if checkpoint.get("body_id") != package.get("body_id"):
+        found.add("checkpoint", "Điểm kiểm tra thuộc cơ quan khác.")
+    record = _record(chain, checkpoint.get("seq"))
+    if record is None or record.get("hash") != checkpoint.get("hash"):
+        found.add("checkpoint", f"Bản ghi số {checkpoint.get('seq')} của đoạn nhật ký không khớp điểm kiểm tra "
+                                "đã ký: nhật ký đã bị thay đổi sau khi được ký.")
+
+
 def check_signed(sig: dict, certificates: dict, anchors: list[str], *, action, body_id, target_id, user_id,
-                 content, at: str | None) -> tuple[str, str] | None:
+                 content, at: str | None, identity: str | None = None) -> tuple[str, str] | None:
     """One stored signature record checked as the server did, but at its own signed_at: (code, detail) or None."""
     try:
         expected = signing.signed_payload(action=action, body_id=body_id, target_id=target_id, user_id=user_id,
@@ -194,6 +257,10 @@ def check_signed(sig: dict, certificates: dict, anchors: list[str], *, action, b
         return "certificate_missing", "chứng thư số trong hồ sơ không đọc được."
     if cert.fingerprint(hashes.SHA256()).hex() != sig.get("cert_fingerprint"):
         return "certificate_missing", "chứng thư số trong hồ sơ không khớp dấu vân tay đã ghi."
+    wanted = identity or user_id
+    if not signing.certificate_names(cert_pem, wanted):
+        return "certificate_identity", (f"chứng thư số đã dùng không mang định danh của người ký (UID hoặc "
+                                        f"serialNumber phải là «{wanted}»): khóa của người khác.")
     try:
         signing.verify_signature(cert_pem=cert_pem, alg=sig.get("alg"), value_b64=sig.get("value"), payload=expected)
         signed_at = _moment(sig.get("signed_at"))
@@ -323,7 +390,10 @@ def _check_resolution(package: dict, anchors: list[str], found: _Findings):
         found.add("wrong_target", "Bản ghi ký thuộc một nghị quyết khác.")
     problem = check_signed(sig, {sig.get("cert_fingerprint"): signing_part.get("certificate") or ""}, anchors,
                            action="resolution_sign", body_id=package["body_id"], target_id=record.get("target"),
-                           user_id=signer, content=data.get("document_sha256"), at=record.get("at"))
+                           user_id=signer, content=data.get("document_sha256"), at=record.get("at"),
+                           identity=data.get("signer_identity") or signer)
+    if problem is None and "binding" in signing_part:
+        problem = check_binding(signing_part.get("binding"), signing_part.get("certificate"), signer, record.get("at"))
     if problem:
         found.add(problem[0], f"Chữ ký nghị quyết của «{signer}»: {problem[1]}", user_id=signer)
     return tally, outcome, receipts
@@ -345,13 +415,19 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m chalicelib.verify",
         description="Kiểm tra hồ sơ chứng cứ ngoại tuyến / Check an evidence package offline.")
     parser.add_argument("package", help="hồ sơ chứng cứ (JSON) / the evidence package (JSON)")
-    parser.add_argument("--anchors", action="append", required=True,
-                        help="chứng thư gốc tin cậy (PEM) / trust anchor certificates (PEM); may repeat")
+    parser.add_argument("--anchors", action="append", default=[],
+                        help="chứng thư gốc tin cậy (PEM) / trust anchor certificates (PEM); may repeat. Without it "
+                             "the anchors carried in the package are used (compare their fingerprints with the "
+                             "ones your certification authority publishes)")
     args = parser.parse_args(argv)
     try:
         with open(args.package, encoding="utf-8") as handle:
             package = json.load(handle)
         anchors = _read_anchors(args.anchors)
+        if not anchors and isinstance(package, dict):
+            anchors = [a for a in package.get("anchors_pem") or [] if isinstance(a, str)]
+            print("Dùng chứng thư gốc trong hồ sơ / using the package's own trust anchors: "
+                  + ", ".join(package.get("anchors") or []))
     except (OSError, ValueError) as exc:
         print(f"Không đọc được tệp / cannot read input: {exc}", file=sys.stderr)
         return 2
@@ -370,6 +446,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"HỢP LỆ / VALID: {len(result['receipts'])} phiếu có chữ ký hợp lệ, chuỗi nhật ký nguyên vẹn, "
               "kết quả khớp / signatures, chain and outcome all check.")
         return 0
+    for w in result.get("warnings") or []:
+        print(f"  ! [{w['code']}] {w['detail']}")
     print(f"KHÔNG HỢP LỆ / INVALID: {len(result['problems'])} vấn đề / problems:")
     for p in result["problems"]:
         print(f"  - [{p['code']}] {p['detail']}")

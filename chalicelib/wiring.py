@@ -8,7 +8,7 @@ from chalicelib import settings
 
 API = ("system", "bodies", "certificates", "audit", "documents", "ballots", "meetings", "polls", "resolutions",
        "notifications", "exchange", "live")
-EVENTS = ("sweep", "notifications", "documents", "exchange", "live")
+EVENTS = ("sweep", "checkpoints", "notifications", "documents", "exchange", "live")
 APP = None
 
 

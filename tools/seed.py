@@ -76,7 +76,8 @@ def seed(body_id: str = GOVERNMENT_ID, name: str = "Chính phủ nước Cộng 
     for row in rows or government_2019():
         fields = {k: row.get(k) for k in ("name", "role", "title", "phone", "email", "term_start", "term_end",
                                           "assistant_of")}
-        bodies.put_member(admin, body_id, row["user_id"], fields)
+        # The initial roster of a body being created is not news to its chair: no roster_changed notices.
+        bodies.put_member(admin, body_id, row["user_id"], fields, notify_chair=False)
     return True
 
 

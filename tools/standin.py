@@ -83,6 +83,7 @@ def deploy(endpoint: str, stage: str = "local") -> dict:
         raise RuntimeError(f"local stack failed: {stack['StackStatus']} {stack.get('StackStatusReason')}")
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
     _complete(endpoint, outputs)
+    _checkpoint_key(endpoint, outputs)
     return outputs
 
 
@@ -108,6 +109,23 @@ def _complete(endpoint: str, outputs: dict) -> None:
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         s3.put_bucket_notification_configuration(Bucket=outputs["BucketName"], NotificationConfiguration={
             "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]})
+
+
+def _checkpoint_key(endpoint: str, outputs: dict) -> None:
+    """moto's CloudFormation creates every KMS key symmetric and records, without applying, a bucket's Object
+    Lock: the checkpoint key is made again here with the template's KeySpec and KeyUsage (tagged, so a second
+    deploy on the same stand-in finds it). Object Lock itself is not applied by moto; the packaged template's
+    test checks that the cloud bucket has it."""
+    props = _template()["Resources"]["CheckpointKey"]["Properties"]
+    kms = _client("kms", endpoint)
+    for key in kms.list_keys()["Keys"]:
+        tags = kms.list_resource_tags(KeyId=key["KeyId"]).get("Tags", [])
+        if {"TagKey": "ecabinet", "TagValue": "checkpoint"} in tags:
+            outputs["CheckpointKeyId"] = key["KeyId"]
+            return
+    made = kms.create_key(Description=props["Description"], KeySpec=props["KeySpec"], KeyUsage=props["KeyUsage"],
+                          Tags=[{"TagKey": "ecabinet", "TagValue": "checkpoint"}])
+    outputs["CheckpointKeyId"] = made["KeyMetadata"]["KeyId"]
 
 
 def _template() -> dict:
@@ -140,6 +158,8 @@ def app_env(endpoint: str, outputs: dict, state_dir: Path, stage: str = "local")
         "DATA_KEY_ID": outputs["DataKeyId"],
         "TABLE_STREAM_ARN": outputs["TableStreamArn"],
         "LIVE_TICKET_KEY_ID": outputs["LiveTicketKeyId"],
+        "CHECKPOINT_KEY_ID": outputs["CheckpointKeyId"],
+        "CHECKPOINTS_BUCKET": outputs["CheckpointsBucketName"],
         "LOCAL_JWT_SECRET": secret_file.read_text().strip(),
         "LOCAL_STATE_DIR": str(state_dir),
         "TRUST_ANCHORS_FILE": str(state_dir / "dev-ca" / "ca-cert.pem"),

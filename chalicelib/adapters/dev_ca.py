@@ -185,6 +185,7 @@ class DevCA:
         *,
         not_before: datetime | None = None,
         not_after: datetime | None = None,
+        identity: str | None = None,
     ) -> tuple[str, str]:
         """A new key pair and end-entity signing certificate for `user_id`: (key_pem, cert_pem).
 
@@ -209,7 +210,7 @@ class DevCA:
             .subject_name(
                 _name(
                     name or user_id,
-                    x509.NameAttribute(NameOID.USER_ID, user_id),
+                    x509.NameAttribute(NameOID.USER_ID, identity or user_id),
                     x509.NameAttribute(NameOID.ORGANIZATION_NAME, CA_ORGANIZATION),
                 )
             )

@@ -322,8 +322,9 @@ class UnitOfWork:
                 writes.append(Write("save", make(f"{pk}#AUDIT", f"{rec['seq']:012d}", "audit", rec),
                                     Item.pk.does_not_exist(), label="audit_record"))
             last = records[-1]
+            # The head that moved is in the sparse `due` index until a checkpoint signs it (no extra write).
             new_head = make(pk, "AUDITHEAD", "audit_head", {"seq": last["seq"], "hash": last["hash"]},
-                            version=last["seq"])
+                            version=last["seq"], due_pk=moved_shard(self.body_id), due_at=last["at"])
             condition = Item.pk.does_not_exist() if head.seq == 0 else (Item.version == head.seq)
             writes.append(Write("save", new_head, condition, label="audit_head"))
         if self.idempotency and response is not None:
@@ -375,6 +376,37 @@ class UnitOfWork:
             if _is_conditional(exc):
                 raise Cancelled(0, w.label, ["ConditionalCheckFailed"]) from exc
             raise
+
+
+CHAIN_MOVED = "CHAINMOVED#"
+CHAIN_MOVED_SHARDS = 8
+
+
+def moved_shard(body_id: str) -> str:
+    """The `due` index shard where a body's chain head waits for its checkpoint once it moved."""
+    import zlib
+
+    return f"{CHAIN_MOVED}{zlib.crc32(body_id.encode('utf-8')) % CHAIN_MOVED_SHARDS}"
+
+
+def moved_heads(shard: int, limit: int = 100) -> list[tuple[str, int, str]]:
+    """(body_id, seq, hash) of chain heads that moved since their last checkpoint, in one shard."""
+    out = []
+    for item in query_due(f"{CHAIN_MOVED}{shard}", "9999-12-31T23:59:59", limit=limit):
+        d = plain(item.data)
+        out.append((item.pk[len("BODY#"):], int(d["seq"]), d["hash"]))
+    return out
+
+
+def head_checkpointed(body_id: str, seq: int) -> bool:
+    """Take the head out of the index, unless it moved again since `seq` was signed."""
+    return update_if((f"BODY#{body_id}", "AUDITHEAD"), [Item.due_pk.remove(), Item.due_at.remove()],
+                     Item.version == seq)
+
+
+def chain_record(body_id: str, seq: int) -> dict | None:
+    item = get(f"BODY#{body_id}#AUDIT", f"{seq:012d}")
+    return plain(item.data) if item is not None else None
 
 
 def chain_records(body_id: str, after: int = 0, limit: int | None = None) -> tuple[list[dict], str | None]:

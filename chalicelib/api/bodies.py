@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from chalice import Blueprint
 from pydantic import Field
@@ -16,16 +16,16 @@ bp = Blueprint(__name__)
 
 
 class RulesPatch(Schema):
-    quorum: str | None = None
-    pass_rule: str | None = None
-    tie_rule: str | None = None
+    quorum: str | None = Field(default=None, max_length=20)
+    pass_rule: str | None = Field(default=None, max_length=50)
+    tie_rule: str | None = Field(default=None, max_length=50)
     silence_as_consent: bool | None = None
     ballot_deadline_days: int | None = None
     ballot_deadline_working_days: int | None = None
     vote_change_allowed: bool | None = None
     deputy_chair_concludes: bool | None = None
-    quiet_hours: list[str] | None = Field(default=None, min_length=2, max_length=2)
-    resolution_symbol: str | None = None
+    quiet_hours: list[Annotated[str, Field(max_length=5)]] | None = Field(default=None, min_length=2, max_length=2)
+    resolution_symbol: str | None = Field(default=None, max_length=30)
     resolution_number_format: str | dict[str, str] | None = None
 
 
@@ -46,6 +46,8 @@ class MemberPut(Schema):
     term_start: date | None = None
     term_end: date | None = None
     assistant_of: Id | None = None
+    # What the member's certification authority writes into the certificate subject's UID or serialNumber.
+    identity: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
 
 @route(bp, "/v1/bodies", "POST", body=BodyCreate, status=201, summary="Create a body (platform admin)")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from chalice import Response
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from chalicelib import logs, settings
 from chalicelib.services import context
@@ -27,9 +27,46 @@ PROBLEM_TYPE = "urn:ecabinet:problem:"
 ROUTES: list["RouteSpec"] = []
 
 
+# No string in a request is longer than this (fields with their own limit have a tighter one; a PEM bundle is
+# the one longer field), and none holds a lone surrogate or a control character other than tab and line breaks.
+MAX_STRING = 20000
+MAX_LONG_STRING = 64 * 1024
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def text_problem(value: str, limit: int = MAX_STRING) -> str | None:
+    """Why a string of a request is refused, or None."""
+    if len(value) > limit:
+        return f"quá dài (tối đa {limit} ký tự)"
+    if _CONTROL.search(value):
+        return "chứa ký tự điều khiển hoặc ký tự Unicode không hợp lệ (surrogate đơn lẻ)"
+    return None
+
+
+def _check_strings(value, limit: int):
+    if isinstance(value, str):
+        problem_text = text_problem(value, limit)
+        if problem_text:
+            raise ValueError(problem_text)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _check_strings(k, 200)
+            _check_strings(v, limit)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            _check_strings(v, limit)
+    return value
+
+
 class Schema(BaseModel):
-    """Request bodies: unknown fields are refused, types are strict enough to catch client mistakes."""
+    """Request bodies: unknown fields are refused, types are strict enough to catch client mistakes, and every
+    string (in nested lists and objects too) is bounded and free of control characters and lone surrogates."""
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _clean_strings(cls, value, info):
+        return _check_strings(value, MAX_LONG_STRING if info.field_name == "pem" else MAX_STRING)
 
 
 @dataclass
@@ -246,8 +283,9 @@ def _parse_query(raw: dict, spec: dict) -> dict:
             except (ValueError, TypeError):
                 raise ValidationFailed(f"Tham số {name} không hợp lệ.") from None
         else:
-            if len(value) > 2048:
-                raise ValidationFailed(f"Tham số {name} quá dài.")
+            why = text_problem(value, 2048)
+            if why:
+                raise ValidationFailed(f"Tham số {name} {why}.")
             out[name] = value
     if "limit" in out and out["limit"] is not None and not 1 <= out["limit"] <= 200:
         raise ValidationFailed("Tham số limit phải từ 1 đến 200.")

@@ -88,7 +88,7 @@ class Comment(Schema):
 
 class PollCreate(Schema):
     question: Text
-    choices: list[str] | None = Field(default=None, max_length=10)
+    choices: list[Text] | None = Field(default=None, max_length=10)
 
 
 class Baseline(Schema):

@@ -94,3 +94,24 @@ def verify_chain(records: list[dict], head: ChainHead | None = None) -> dict:
     if head is not None and (head.seq != len(records) or head.hash != prev):
         return {"ok": False, "length": len(records), "head": prev, "broken_at": min(head.seq, len(records)) + 1}
     return {"ok": True, "length": len(records), "head": prev}
+
+
+# ---- checkpoints: the signed head of a chain, kept outside the table -----------------------------------------
+
+CHECKPOINT_FIELDS = ("body_id", "seq", "hash", "at", "key_id")
+
+
+def checkpoint_message(checkpoint: dict) -> bytes:
+    """What the checkpoint key signs: the JCS bytes of {body_id, seq, hash, at, key_id} (EVIDENCE.md)."""
+    return canonical({name: checkpoint[name] for name in CHECKPOINT_FIELDS})
+
+
+def compare_with_checkpoint(length: int, hash_at_seq: str | None, checkpoint: dict) -> str | None:
+    """Why a chain of `length` records, whose record at the checkpoint's seq has `hash_at_seq`, disagrees with
+    the checkpoint: "behind_checkpoint" (shorter: truncated, or restored from an older copy),
+    "checkpoint_mismatch" (the record the checkpoint signed is not there any more), or None."""
+    if length < int(checkpoint["seq"]):
+        return "behind_checkpoint"
+    if hash_at_seq != checkpoint["hash"]:
+        return "checkpoint_mismatch"
+    return None

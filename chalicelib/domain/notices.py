@@ -53,6 +53,7 @@ KINDS: tuple[str, ...] = (
     "resolution_issued",
     "document_received",
     "extraordinary_requested",
+    "roster_changed",
 )
 
 # Meeting kinds as a notice names them (rules.MEETING_KIND_VI; the domain's notices stay self-contained).
@@ -428,6 +429,18 @@ def _extraordinary_requested(d: _Data) -> _Message:
     sms = [_f(f"{count}/{total} thành viên đề nghị họp bất thường về “"), _v(subject),
            _f("”, đã đủ 1/3 thành viên.")]
     return _Message(subject=f"Đề nghị họp phiên bất thường: {subject}", blocks=blocks, sms=sms)
+def _roster_changed(d: _Data) -> _Message:
+    name, role, by = d.text("member_name"), d.text("role_vi"), d.text("changed_by")
+    body = d.text("body_name", False)
+    where = f" của {body}" if body else ""
+    return _Message(
+        subject=f"Thay đổi danh sách thành viên: {name}",
+        blocks=[f"Danh sách thành viên{where} vừa được cập nhật: “{name}”, vai trò {role}.",
+                f"Người thực hiện: {by}.",
+                "Mọi thay đổi được ghi vào nhật ký kiểm toán; đồng chí có thể xem trên Hệ thống e-Cabinet."],
+        sms=[_f("Danh sách thành viên vừa thay đổi: “"), _v(name), _f("”, vai trò "), _v(role, rank=1, floor=12),
+             _f(". Người thực hiện: "), _v(by, rank=1, floor=12), _f(".")],
+    )
 
 
 _TEMPLATES: dict[str, Callable[[_Data], _Message]] = {
@@ -441,6 +454,7 @@ _TEMPLATES: dict[str, Callable[[_Data], _Message]] = {
     "resolution_issued": _resolution_issued,
     "document_received": _document_received,
     "extraordinary_requested": _extraordinary_requested,
+    "roster_changed": _roster_changed,
 }
 assert tuple(_TEMPLATES) == KINDS
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import rfc8785
 from cryptography import x509
+from cryptography.x509.oid import NameOID
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
@@ -42,6 +43,8 @@ __all__ = [
 ]
 
 ALGORITHMS = ("ES256", "RS256")
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+P256_HALF_ORDER = P256_ORDER // 2
 SIGNED_ACTIONS = ("vote", "ballot_answer", "resolution_sign", "extraordinary_request")
 SIGNATURE_FIELDS = frozenset({"alg", "value", "signed_at"})
 DEFAULT_MAX_SKEW = timedelta(minutes=5)
@@ -86,6 +89,24 @@ class CertInfo:
     not_before: datetime  # aware, UTC
     not_after: datetime  # aware, UTC
     key_alg: str  # "ES256" or "RS256"
+    identities: tuple[str, ...] = ()  # the subject's UID and serialNumber values
+
+
+def subject_identities(cert: x509.Certificate) -> tuple[str, ...]:
+    """The identifiers a certification authority writes for the person: the subject's UID and serialNumber."""
+    out = []
+    for oid in (NameOID.USER_ID, NameOID.SERIAL_NUMBER):
+        out += [str(a.value) for a in cert.subject.get_attributes_for_oid(oid)]
+    return tuple(out)
+
+
+def certificate_names(cert_pem: str, identity: str) -> bool:
+    """Whether the certificate's subject UID or serialNumber is exactly `identity`."""
+    try:
+        leaf, _ = _load_leaf(cert_pem)
+    except (CertificateRefused, ValueError):
+        return False
+    return identity in subject_identities(leaf)
 
 
 # --------------------------------------------------------------------------- payload
@@ -302,6 +323,7 @@ def check_certificate(
         not_before=not_before,
         not_after=not_after,
         key_alg=key_alg,
+        identities=subject_identities(leaf),
     )
 
 
@@ -363,6 +385,12 @@ def verify_signature(*, cert_pem: str, alg: str, value_b64: str, payload: bytes)
                 )
             r = int.from_bytes(raw[:32], "big")
             s = int.from_bytes(raw[32:], "big")
+            if s > P256_HALF_ORDER:
+                # (r, n - s) is an equally valid signature of the same payload: only the low-S form is taken,
+                # so one vote has exactly one spelling (and one receipt).
+                raise SignatureRefused(
+                    "malformed", "Chữ ký ES256 phải ở dạng S thấp (s ≤ n/2); hãy chuẩn hóa chữ ký."
+                )
             public_key.verify(encode_dss_signature(r, s), payload, ec.ECDSA(hashes.SHA256()))
         else:
             if len(raw) != (public_key.key_size + 7) // 8:
@@ -452,6 +480,8 @@ def verify_signed_action(
         content=content,
         signed_at=signed_at_text,
     )
+    if alg == "ES256":
+        value = normalise_es256(value)
     verify_signature(cert_pem=cert_pem, alg=alg, value_b64=value, payload=payload)
     return {
         "alg": alg,
@@ -465,6 +495,24 @@ def verify_signed_action(
 # --------------------------------------------------------------------------- client-side helpers
 
 
+def normalise_es256(value_b64: str) -> str:
+    """An ES256 value in its one stored form: a high-S signature (r, s) becomes (r, n - s), which verifies the
+    same payload; clients whose crypto library does not normalise (WebCrypto) still sign, and every stored vote
+    has one spelling. Stored signatures with high S are refused (verify_signature)."""
+    raw = _decode_value(value_b64)
+    if len(raw) != 64:
+        return value_b64
+    r, s = int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")
+    return base64.b64encode(es256_raw(r, s)).decode("ascii")
+
+
+def es256_raw(r: int, s: int) -> bytes:
+    """The 64-byte r||s form of an ECDSA P-256 signature, normalised to low S."""
+    if s > P256_HALF_ORDER:
+        s = P256_ORDER - s
+    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+
 def sign_payload(key_pem: str, alg: str, payload: bytes) -> str:
     """Sign `payload` with a PEM private key (unencrypted) as `alg`; the base64 `value`."""
     key = serialization.load_pem_private_key(key_pem.encode("ascii"), password=None)
@@ -472,7 +520,7 @@ def sign_payload(key_pem: str, alg: str, payload: bytes) -> str:
         if not (isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(key.curve, ec.SECP256R1)):
             raise ValueError("ES256 needs an ECDSA P-256 private key")
         r, s = decode_dss_signature(key.sign(payload, ec.ECDSA(hashes.SHA256())))
-        raw = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+        raw = es256_raw(r, s)
     elif alg == "RS256":
         if not isinstance(key, rsa.RSAPrivateKey):
             raise ValueError("RS256 needs an RSA private key")
@@ -503,3 +551,22 @@ def sign_action(
         signed_at=signed_at,
     )
     return {"alg": alg, "value": sign_payload(key_pem, alg, payload), "signed_at": signed_at}
+
+
+def verify_es256_with_key(public_key_pem: str, value_b64: str, payload: bytes) -> bool:
+    """An ES256 (r||s, low S) signature checked with a bare public key (the audit checkpoint key)."""
+    try:
+        key = serialization.load_pem_public_key(public_key_pem.encode("ascii"))
+        raw = _decode_value(value_b64)
+    except (ValueError, TypeError, UnsupportedAlgorithm, SignatureRefused, UnicodeError):
+        return False
+    if not isinstance(key, ec.EllipticCurvePublicKey) or len(raw) != 64:
+        return False
+    r, s = int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")
+    if s > P256_HALF_ORDER:
+        return False
+    try:
+        key.verify(encode_dss_signature(r, s), payload, ec.ECDSA(hashes.SHA256()))
+    except InvalidSignature:
+        return False
+    return True

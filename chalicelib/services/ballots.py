@@ -10,10 +10,10 @@ from chalicelib.services.context import Principal, current_idempotency
 from chalicelib.domain import ballot, clock
 from chalicelib.domain.errors import AlreadyDone, Conflict, Forbidden, NotFound, ValidationFailed, WrongState
 from chalicelib.domain.ids import new_id
-from chalicelib.domain.roster import VOTING_ROLES, Caller, voting_members
+from chalicelib.domain.roster import VOTING_ROLES, Caller, roster_digest_rows, voting_members
 from chalicelib.domain import rules as rules_engine
 from chalicelib.domain.rules import Rules
-from chalicelib.services import bodies, documents, exchange, notify, reminders, signatures, streams
+from chalicelib.services import bodies, checkpoints, documents, exchange, notify, reminders, signatures, streams
 
 log = logging.getLogger("ecabinet.ballots")
 
@@ -157,6 +157,8 @@ def _commit(work: UnitOfWork, view: dict, body_id: str, ballot_id: str, action: 
     except store.Cancelled as exc:
         if exc.label == "ballot":
             raise WrongState(ballot.WHAT, _reload_state(body_id, ballot_id), ballot.ACTION_NAMES[action]) from None
+        if exc.label == "roster_rev":
+            raise bodies.roster_moved() from None
         raise
 
 
@@ -276,7 +278,8 @@ def send(principal: Principal, body_id: str, ballot_id: str) -> dict:
     if clock.parse(d["deadline"]) <= now:
         raise Conflict(f"Không thể gửi phiếu: hạn trả lời {d['deadline']} đã qua; hãy soạn phiếu mới.",
                        state=d["_state"])
-    rules = bodies.rules_of(bodies.load_body(body_id))
+    body = bodies.load_body(body_id)
+    rules = bodies.rules_of(body)
     day = clock.today()
     members = bodies.all_members(body_id)
     in_office = voting_members(members, day)
@@ -307,7 +310,8 @@ def send(principal: Principal, body_id: str, ballot_id: str) -> dict:
     work.record("ballot.sent", ballot_id, {
         "entitled": recipients, "total_members": len(in_office), "roster_date": day.isoformat(),
         "rules": rules.to_dict(), "questions": d["questions"], "choices": list(ballot.BALLOT_CHOICES),
-        "chair": chair, "deadline": d["deadline"], "title": d["title"]})
+        "chair": chair, "deadline": d["deadline"], "title": d["title"], "roster": roster_digest_rows(members, day)})
+    bodies.decision_guard(work, body, day)
     view = _view({**d, **frozen, "_state": "sent"}, caller)
     _commit(work, view, body_id, ballot_id, "send")
     notify.emit("ballot_sent", body_id, recipients,
@@ -380,6 +384,7 @@ def _close(body_id: str, ballot_id: str, item: store.Item, actor: str, caller: C
             "questions": [{"question_id": r["question_id"], "agree": r["agree"], "disagree": r["disagree"],
                            "other": r["other"], "not_answered": r["not_answered"],
                            "passed": r["outcome"]["passed"]} for r in rows]}, at=at)
+        checkpoints.after_decision(body_id)
         return view
     raise Conflict("Phiếu đang nhận nhiều câu trả lời cùng lúc; hãy thử kết thúc lại.")
 

@@ -1,6 +1,7 @@
 """Bodies, their rules and their dated rosters."""
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 from chalicelib.adapters import store
@@ -8,7 +9,9 @@ from chalicelib.adapters.store import Item, UnitOfWork, data_of, make
 from chalicelib.services.context import Principal, current_idempotency
 from chalicelib.domain import clock, hierarchy
 from chalicelib.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from chalicelib.domain.roster import Caller, Member, Term, place_caller, roster_on
+from chalicelib.domain.roster import (ROLE_NAMES_VI, Caller, Member, Term, check_roster_change, place_caller,
+                                     require_may_touch, roster_on, voting_change)
+from chalicelib.services import notify
 from chalicelib.domain.rules import Rules, RulesInvalid
 
 
@@ -150,14 +153,36 @@ def member_view(member: Member, day: date | None = None) -> dict:
     term = member.term_on(day or clock.today())
     return {"user_id": member.user_id, "name": member.name, "role": term.role if term else None,
             "title": term.title if term else "", "phone": member.phone, "email": member.email,
-            "assistant_of": member.assistant_of, "terms": [t.to_dict() for t in member.terms]}
+            "assistant_of": member.assistant_of, "identity": member.signing_identity,
+            "terms": [t.to_dict() for t in member.terms]}
 
 
-def put_member(principal: Principal, body_id: str, user_id: str, fields: dict) -> dict:
+def last_decision(body: dict) -> date | None:
+    """The day of the body's latest decision (a poll opened, a ballot sent, a resolution signed), if any."""
+    day = body.get("last_decision")
+    return date.fromisoformat(day) if day else None
+
+
+def decision_guard(work: UnitOfWork, body: dict, day: date | None = None) -> None:
+    """In the transaction of a decision: record its day on the body (the roster up to it is frozen from then
+    on), on condition that no roster change landed since `body` was read (the decision used that roster)."""
+    on = max(filter(None, (last_decision(body), day or clock.today())))
+    rev = body.get("roster_rev")
+    condition = Item.data["roster_rev"].does_not_exist() if rev is None else (Item.data["roster_rev"] == rev)
+    work.update(Item(*body_key(body["body_id"])), [Item.data["last_decision"].set(on.isoformat())], condition,
+                label="roster_rev")
+
+
+def roster_moved() -> Conflict:
+    return Conflict("Danh sách thành viên vừa được thay đổi trong lúc thao tác; hãy tải lại và thử lại.")
+
+
+def put_member(principal: Principal, body_id: str, user_id: str, fields: dict, notify_chair: bool = True) -> dict:
+    """Add or change a member's entry. `notify_chair` is False only for the seeding of a new body's initial
+    roster (tools/seed.py); every change through the API tells the chair of changes to voting roles."""
     caller = place(principal, body_id)
     caller.require_admin_or("secretariat", action="cập nhật danh sách thành viên")
-    if not caller.platform_admin and store.get(*body_key(body_id)) is None:
-        raise NotFound("Không tìm thấy cơ quan.")
+    body = load_body(body_id)
     existing_item = store.get(*member_key(body_id, user_id))
     existing = member_from(existing_item)
     start = fields.get("term_start") or clock.today()
@@ -171,9 +196,19 @@ def put_member(principal: Principal, body_id: str, user_id: str, fields: dict) -
         if assistant_of == user_id or store.get(*member_key(body_id, assistant_of)) is None:
             raise ValidationFailed(f"Không có thành viên «{assistant_of}» để làm trợ lý cho.")
     base = existing or Member(user_id=user_id, name=fields["name"])
+    identity = fields.get("identity") or (existing.identity if existing else None)
     member = Member(user_id=user_id, name=fields["name"], phone=fields.get("phone") or "",
-                    email=fields.get("email") or "", assistant_of=assistant_of, terms=base.terms)
-    member = member.with_term(Term(start, end, fields["role"], fields.get("title") or ""))
+                    email=fields.get("email") or "", assistant_of=assistant_of, terms=base.terms, identity=identity)
+    try:
+        member = member.with_term(Term(start, end, fields["role"], fields.get("title") or ""))
+    except ValidationFailed:
+        # Who may not touch this entry at all learns that first, not what was wrong with the term.
+        require_may_touch(actor=caller.user_id, platform_admin=caller.platform_admin, user_id=user_id,
+                          before=existing, role=fields["role"])
+        raise
+    decided = last_decision(body)
+    check_roster_change(actor=caller.user_id, platform_admin=caller.platform_admin, before=existing, after=member,
+                        last_decision=decided, today=clock.today())
     data = member.to_dict()
     if existing_item is not None:
         for keep in ("certificate",):
@@ -185,10 +220,41 @@ def put_member(principal: Principal, body_id: str, user_id: str, fields: dict) -
               condition, label="member")
     work.save(make(*membership_key(user_id, body_id), "membership",
                    {"body_id": body_id, "user_id": user_id, "terms": data["terms"]}), label="membership")
-    work.record("member.put", user_id, {k: v for k, v in member.to_dict().items()})
+    # A decision that read the roster before this change fails its own condition on the new revision, and this
+    # change fails if a decision landed since the frozen days were computed.
+    work.update(Item(*body_key(body_id)), [Item.data["roster_rev"].set(uuid.uuid4().hex)],
+                Item.data["last_decision"].does_not_exist() if decided is None
+                else (Item.data["last_decision"] == decided.isoformat()), label="body")
+    record = {k: v for k, v in member.to_dict().items()}
+    record["changed_by"] = caller.user_id
+    record["before"] = existing.to_dict() if existing else None
+    work.record("member.put", user_id, record)
     view = member_view(member)
-    work.commit(response=(200, view), conflicts={"member": member_changed()})
+    work.commit(response=(200, view), conflicts={
+        "member": member_changed(),
+        "body": Conflict("Cơ quan vừa ra quyết định dựa trên danh sách thành viên; hãy tải lại và thử lại.")})
+    if notify_chair and voting_change(existing, member):
+        _tell_chair(body, member, caller)
     return view
+
+
+def _tell_chair(body: dict, member: Member, caller: Caller) -> None:
+    today = clock.today()
+    chairs = [m.user_id for m in all_members(body["body_id"]) if m.role_on(today) == "chair"]
+    if not chairs:
+        return
+    term = member.term_on(today) or (member.terms[-1] if member.terms else None)
+    role = ROLE_NAMES_VI.get(term.role, term.role) if term else "không còn vai trò"
+    by = "quản trị nền tảng" if caller.platform_admin and caller.member is None else (
+        caller.member.name if caller.member else caller.user_id)
+    notify.emit("roster_changed", body["body_id"], chairs,
+                {"member_name": member.name, "role_vi": role, "changed_by": by, "body_name": body.get("name")},
+                event_id=f"roster_changed:{body['body_id']}:{member.user_id}:{uuid.uuid4().hex}")
+
+
+def identity_of(body_id: str, user_id: str) -> str:
+    member = member_from(store.get(*member_key(body_id, user_id)))
+    return member.signing_identity if member else user_id
 
 
 def all_members(body_id: str) -> list[Member]:

@@ -15,6 +15,10 @@ A package (format FORMAT) holds:
   anchors        SHA-256 fingerprints of the trust anchors the server used
   conclusions    the chair's conclusion on the ballot or on the items the poll decided (text, by, at, and the
                  seq of its chain record)
+  anchors_pem    the trust anchors themselves (PEM), so the package alone suffices
+  bindings       {fingerprint: the body-chain record that bound the certificate to its member}
+  checkpoint     the first signed checkpoint whose seq reaches the end of the decision's records (the chain
+                 segment runs through it), and checkpoint_key: the public key that signed it
 A resolution's package is its own signing record and certificate around its source's package.
 """
 from __future__ import annotations
@@ -30,7 +34,7 @@ from chalicelib.services.context import Principal
 from chalicelib.domain import clock
 from chalicelib.domain.errors import Conflict, NotFound, WrongState
 from chalicelib.domain.roster import roster_on
-from chalicelib.services import bodies, signatures, streams
+from chalicelib.services import bodies, checkpoints, signatures, streams
 from chalicelib.services import room as meeting_room
 
 FORMAT = "ecabinet-evidence/1"
@@ -63,13 +67,17 @@ def build(body_id: str, kind: str, target_id: str, through_seq: int | None = Non
         shown = "đang kết thúc" if state == "closed" else _STATE_VI.get(state, state)
         raise WrongState(what, shown, "lập hồ sơ chứng cứ (chỉ có sau khi kết thúc)")
     open_seq, close_seq = int(data["open_seq"]), int(data["close_seq"])
-    chain = _chain_segment(body_id, open_seq, max(close_seq, through_seq or 0))
+    last = max(close_seq, through_seq or 0)
+    checkpoint = checkpoints.covering(body_id, last)
+    # The segment runs on to the checkpoint, so the checkpoint's signature vouches for every record in it.
+    chain = _chain_segment(body_id, open_seq, int(checkpoint["seq"]) if checkpoint else last)
     opening = chain[0]["data"] if chain else {}
     leaves = streams.leaves(body_id, target_id)
     decision = {k: v for k, v in data.items() if not k.startswith("_")}
     decision.update({id_field: target_id, "state": state})
     rules = opening.get("rules") or {}
     head = store.chain_head(body_id)
+    signature_records = [leaf.get("data", {}).get("signature") or {} for leaf in leaves]
     return {
         "format": FORMAT,
         "kind": kind,
@@ -81,11 +89,15 @@ def build(body_id: str, kind: str, target_id: str, through_seq: int | None = Non
         "rules_version": rules.get("version"),
         "roster": _roster(body_id, opening),
         "leaves": leaves,
-        "certificates": _certificates(body_id, [leaf.get("data", {}).get("signature") or {} for leaf in leaves]),
+        "certificates": _certificates(body_id, signature_records),
+        "bindings": bindings(body_id, signature_records),
         "chain": chain,
         "head": {"seq": head.seq, "hash": head.hash},
         "anchors": anchor_fingerprints(),
         "conclusions": _conclusions(body_id, kind, target_id, data),
+        "anchors_pem": list(signatures.anchors()),
+        "checkpoint": checkpoint,
+        "checkpoint_key": checkpoints.checkpoint_key(None) if checkpoint else None,
     }
 
 
@@ -125,10 +137,12 @@ def for_resolution(body_id: str, *, resolution: dict, sign_seq: int, source_kind
         "built_at": clock.iso(clock.now()),
         "resolution": resolution,
         "signing": {"seq": sign_seq, "certificate": _certificates(body_id, [signature]).get(
+            signature.get("cert_fingerprint")), "binding": bindings(body_id, [signature]).get(
             signature.get("cert_fingerprint"))},
         "source": source,
         "head": source["head"],
         "anchors": source["anchors"],
+        "anchors_pem": source["anchors_pem"],
     }
 
 
@@ -159,8 +173,10 @@ def _roster(body_id: str, opening: dict) -> dict:
         members = roster_on(bodies.all_members(body_id), date.fromisoformat(day)) if day else []
     except (TypeError, ValueError):
         members = []
+    # Where the opening record binds the roster (names, roles, terms, identities), the package shows exactly that.
+    bound = opening.get("roster")
     return {"date": day, "total_members": opening.get("total_members"), "entitled": opening.get("entitled"),
-            "chair": opening.get("chair"), "members": members}
+            "chair": opening.get("chair"), "members": bound if isinstance(bound, list) else members}
 
 
 def _certificates(body_id: str, signature_records: list[dict]) -> dict[str, str]:
@@ -175,6 +191,24 @@ def _certificates(body_id: str, signature_records: list[dict]) -> dict[str, str]
         if sig.get("cert_fingerprint") and isinstance(user, str):
             wanted[sig["cert_fingerprint"]] = user
     return _pems(body_id, wanted)
+
+
+def bindings(body_id: str, signature_records: list[dict]) -> dict[str, dict]:
+    """The audit record that bound each signing certificate to its member, by fingerprint."""
+    out = {}
+    for sig in signature_records:
+        try:
+            user = json.loads(sig["payload"])["user_id"]
+        except (KeyError, TypeError, ValueError):
+            continue
+        fingerprint = sig.get("cert_fingerprint")
+        if not fingerprint or fingerprint in out or not isinstance(user, str):
+            continue
+        seq = signatures.binding_seq(body_id, user, fingerprint)
+        record = store.chain_record(body_id, seq) if seq else None
+        if record is not None:
+            out[fingerprint] = record
+    return out
 
 
 def _pems(body_id: str, wanted: dict[str, str]) -> dict[str, str]:

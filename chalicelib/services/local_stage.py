@@ -27,7 +27,12 @@ def issue_dev_certificate(principal: Principal, user_id: str, alg: str, body_id:
     if not body_ids:
         raise NotFound(f"«{user_id}» không có tên trong danh sách thành viên đương nhiệm của cơ quan nào.")
     replay_if_seen()
-    key_pem, cert_pem = dev_ca().issue(user_id, alg=alg)
+    # The certificate carries the member's identity (the user id unless the roster names another); bodies
+    # that know the member under another identity are left out.
+    identities = {b: bodies.identity_of(b, user_id) for b in body_ids}
+    identity = identities[body_ids[0]]
+    body_ids = [b for b in body_ids if identities[b] == identity]
+    key_pem, cert_pem = dev_ca().issue(user_id, alg=alg, identity=identity)
     # The member may not bind certificates in general; here the development CA vouches for the key it just
     # made for them, so the registration runs with the platform's authority under the caller's name.
     authority = Principal(principal.user_id, True)

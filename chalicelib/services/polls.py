@@ -12,8 +12,8 @@ from chalicelib.domain import meeting as meeting_rules
 from chalicelib.domain import poll as poll_rules
 from chalicelib.domain.errors import AlreadyDone, Conflict, Forbidden, NotFound, ValidationFailed, WrongState
 from chalicelib.domain.ids import new_id
-from chalicelib.domain.roster import VOTING_ROLES, voting_members
-from chalicelib.services import bodies, notify, room as meeting_room, signatures, streams
+from chalicelib.domain.roster import VOTING_ROLES, roster_digest_rows, voting_members
+from chalicelib.services import bodies, checkpoints, notify, room as meeting_room, signatures, streams
 
 log = logging.getLogger("ecabinet.polls")
 
@@ -125,10 +125,13 @@ def open_poll(principal: Principal, body_id: str, poll_id: str) -> dict:
     work.update(Item(*meeting_room.poll_ref_key(body_id, meeting_id, poll_id)), [Item.state.set("open")],
                 label="poll_ref")
     meeting_room.meeting_open_check(work, body_id, meeting_id)
-    work.record("poll.opened", poll_id, frozen)
+    bodies.decision_guard(work, body, today)
+    # The roster of the day (names, roles, terms, signing identities) is bound by the opening record's hash.
+    work.record("poll.opened", poll_id, {**frozen, "roster": roster_digest_rows(members, today)})
     view = poll_view({**poll, **frozen, "_state": "open"}, [], members=voting)
     work.commit(response=(200, view), conflicts={
         "poll": Conflict("Biểu quyết vừa được người khác mở hoặc thay đổi; hãy tải lại."),
+        "roster_rev": bodies.roster_moved(),
         "meeting": WrongState("phiên họp", meeting_rules.MEETING_STATE_VI["ended"], "mở biểu quyết")})
     remote = sorted(u for u, mode in modes.items() if mode == "remote")
     if remote:
@@ -251,6 +254,7 @@ def close_poll(principal: Principal, body_id: str, poll_id: str) -> dict:
     view = poll_view(closed, leaves)
     work.commit(response=(200, view),
                 conflicts={"poll": WrongState("biểu quyết", poll_rules.POLL_STATE_VI["closed"], "đóng biểu quyết")})
+    checkpoints.after_decision(body_id)
     return view
 
 

@@ -16,7 +16,7 @@ from chalicelib.domain import resolution as domain
 from chalicelib.domain import rules as rules_engine
 from chalicelib.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState
 from chalicelib.domain.roster import VOTING_ROLES, voting_members
-from chalicelib.services import bodies, documents, exchange, notify, room as meeting_room, signatures
+from chalicelib.services import bodies, checkpoints, documents, exchange, notify, room as meeting_room, signatures
 from chalicelib.services import evidence as evidence_builder
 
 log = logging.getLogger("ecabinet.resolutions")
@@ -332,11 +332,13 @@ def sign(principal: Principal, body_id: str, resolution_id: str, signature: dict
                     label="number")
         work.delete(Item(*draft_key(body_id, d["drafted_year"], resolution_id)), label="entry")
         work.check(f"BODY#{body_id}", f"{kind.upper()}#{source_id}", Item.state == "closed", label="source")
+        bodies.decision_guard(work, body, clock.parse(issued["signed_at"]).date())
         # `signer` (user id), `signature` and `document_sha256` are what the offline verifier checks.
         work.record("resolution.issued", resolution_id, {
             "number": number, "year": year, "serial": n, "title": d["title"], "source": d["source"],
             "document_id": d["document_id"], "document_version": d.get("document_version"),
             "document_sha256": d["document_sha256"], "signer": caller.user_id, "signer_name": signer["name"],
+            "signer_identity": caller.member.signing_identity, "signer_role": caller.role,
             "signer_title": signer["title"], "delegated": delegated, "signed_at": issued["signed_at"],
             "signature": record, "signature_block": issued["signature_block"]})
         try:
@@ -354,7 +356,11 @@ def sign(principal: Principal, body_id: str, resolution_id: str, signature: dict
                                  domain.ACTION_NAMES_VI["sign"]) from None
             if exc.label == "source":
                 raise Conflict("Nguồn của nghị quyết không còn ở trạng thái đã kết thúc.") from None
+            if exc.label == "roster_rev":
+                body = bodies.load_body(body_id)
+                continue
             raise
+        checkpoints.after_decision(body_id)
         _distribute(body_id, issued)
         try:
             exchange.dispatch_resolution(body_id, issued)

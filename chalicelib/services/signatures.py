@@ -53,9 +53,14 @@ def register(principal: Principal, body_id: str, user_id: str, pem: str) -> dict
         info = signing.check_certificate(pem, list(anchors()), clock.now())
     except signing.CertificateRefused as exc:
         raise ValidationFailed(exc.detail, reason=exc.reason) from None
+    identity = bodies.member_from(item).signing_identity
+    if identity not in info.identities:
+        # The certificate must name the member: otherwise anyone's key could be bound to anyone's vote.
+        raise ValidationFailed(f"Chứng thư số không mang định danh của thành viên «{user_id}» (UID hoặc "
+                               f"serialNumber phải là «{identity}»).", reason="wrong_identity")
     record = {"pem": pem, "fingerprint": info.fingerprint, "subject": info.subject, "key_alg": info.key_alg,
-              "not_before": clock.iso(info.not_before), "not_after": clock.iso(info.not_after),
-              "registered_at": clock.iso(clock.now())}
+              "identity": identity, "not_before": clock.iso(info.not_before), "not_after": clock.iso(info.not_after),
+              "registered_at": clock.iso(clock.now()), "registered_by": caller.user_id}
     work = bodies.uow(body_id, caller)
     # Binding a certificate touches nothing else of the member, so it needs no version check (two devices
     # enrolling at once: the later binding is the current one); the version still moves, so a concurrent
@@ -65,8 +70,12 @@ def register(principal: Principal, body_id: str, user_id: str, pem: str) -> dict
                 Item.pk.exists(), label="member")
     # Every certificate ever bound stays readable by fingerprint for the signatures it made, in an item of its
     # own: the member item (read by every vote) keeps only the current one and never grows.
-    work.save(make(*certificate_key(body_id, user_id, info.fingerprint), "certificate",
-                   {"user_id": user_id, **record}), label="certificate")
+    # It also keeps the seq of its binding record, which evidence packages carry beside the certificate.
+    work.update_with_records(
+        Item(*certificate_key(body_id, user_id, info.fingerprint)),
+        lambda records: [Item.kind.set("certificate"),
+                         Item.data.set({"user_id": user_id, **record, "bound_seq": records[-1]["seq"]})],
+        label="certificate")
     work.record("certificate.registered", user_id, {k: v for k, v in record.items() if k != "pem"} | {"pem": pem})
     view = {"user_id": user_id, **{k: v for k, v in record.items() if k != "pem"}}
     work.commit(response=(200, view), conflicts={"member": bodies.member_changed()})
@@ -75,6 +84,13 @@ def register(principal: Principal, body_id: str, user_id: str, pem: str) -> dict
 
 def certificate_key(body_id: str, user_id: str, fingerprint: str) -> tuple[str, str]:
     return f"BODY#{body_id}", f"CERT#{user_id}#{fingerprint}"
+
+
+def binding_seq(body_id: str, user_id: str, fingerprint: str) -> int | None:
+    """The seq of the audit record that bound this certificate to the member."""
+    item = store.get(*certificate_key(body_id, user_id, fingerprint))
+    seq = store.plain(item.data).get("bound_seq") if item is not None else None
+    return int(seq) if seq else None
 
 
 def certificate_by_fingerprint(body_id: str, member: dict, fingerprint: str) -> str | None:

@@ -281,6 +281,7 @@ UNSCOPED = {
     ("POST", "/v1/dev/certificates"): "names its body in the payload: a stranger to it gets 404",
     ("POST", "/v1/dev/tick"): "stage local only: runs the schedules, reveals nothing of any body",
     ("GET", "/v1/dev/outbox"): "stage local only: the outbox any local user may read",
+    ("GET", "/v1/audit/checkpoint-key"): "the platform's public checkpoint key, the same for every caller",
 }
 UNSCOPED_ROUTES = _routes(lambda r: not r.public and "{body}" not in r.path)
 
@@ -357,6 +358,9 @@ def test_routes_outside_any_body_reveal_nothing_of_it_to_a_stranger(api, world, 
     elif spec.path == "/v1/bodies":
         r = request(api, spec, spec.path, stranger, dict(payload, body_id=world.body))
         assert r.status == 403, r
+    elif spec.path == "/v1/audit/checkpoint-key":
+        r = request(api, spec, spec.path, stranger, None)
+        assert r.status == 200 and set(r.json) == {"key_id", "alg", "public_key_pem"}, r
     elif spec.method == "GET":
         r = request(api, spec, spec.path + f"?to={stranger}&body={world.body}", stranger, None)
         assert r.status == 200 and r.json["items"] == [], r

@@ -48,7 +48,7 @@ def test_member_of_another_body_gets_404_everywhere(api, body):
 
 
 def test_roster_by_date(api, body):
-    r = api.put(f"/v1/bodies/{body}/members/former", "sec",
+    r = api.put(f"/v1/bodies/{body}/members/former", "platform-admin",
                 {"name": "Cựu thành viên", "role": "member", "title": "Giám đốc cũ",
                  "term_start": "2020-01-01", "term_end": "2021-06-30"})
     assert r.status == 200, r
@@ -89,10 +89,13 @@ def test_oversized_body_is_413(api, body):
     assert r.status == 413 and r.json["code"] == "payload_too_large"
 
 
-def test_member_cannot_edit_roster_but_secretariat_can(api, body):
+def test_member_cannot_edit_roster_and_secretariat_only_helpers(api, body):
     fields = {"name": "Thành viên Mới", "role": "member", "title": "Giám đốc"}
     assert api.put(f"/v1/bodies/{body}/members/new1", "m1", fields).status == 403
-    assert api.put(f"/v1/bodies/{body}/members/new1", "sec", fields).status == 200
+    assert api.put(f"/v1/bodies/{body}/members/new1", "sec", fields).status == 403
+    assert api.put(f"/v1/bodies/{body}/members/new1", "platform-admin", fields).status == 200
+    guest = {"name": "Khách Mới", "role": "guest", "title": "Đại biểu"}
+    assert api.put(f"/v1/bodies/{body}/members/new2", "sec", guest).status == 200
 
 
 def test_only_platform_admin_creates_bodies(api):

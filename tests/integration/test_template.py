@@ -18,7 +18,7 @@ from tools import package as packaging
 # Actions AWS only grants on "*" (they take no resource); nothing else may have a "*" resource.
 RESOURCELESS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "dynamodb:ListStreams"}
 ENV = ("TABLE_NAME", "BUCKET_NAME", "DATA_KEY_ID", "NOTIFICATIONS_QUEUE", "DOCUMENTS_QUEUE", "OIDC_ISSUER",
-       "OIDC_AUDIENCE", "TRUST_ANCHORS_FILE", "SMS_SENDER")
+       "OIDC_AUDIENCE", "TRUST_ANCHORS_FILE", "SMS_SENDER", "CHECKPOINT_KEY_ID", "CHECKPOINTS_BUCKET")
 # CloudFront's managed policies.
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
@@ -474,3 +474,28 @@ def test_the_web_app_may_open_the_live_rooms_websocket(template):
     csp = headers["SecurityHeadersConfig"]["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"]
     connect = next(d.split()[1:] for d in (x.strip() for x in csp.split(";")) if d.startswith("connect-src"))
     assert "wss://${WebsocketAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}" in connect
+
+
+def test_checkpoints_are_signed_by_an_ecdsa_key_and_kept_write_once_in_compliance_mode(template):
+    # The local stand-in (moto) does not apply Object Lock: the packaged template is where it is checked.
+    key = template["Resources"]["CheckpointKey"]["Properties"]
+    assert (key["KeySpec"], key["KeyUsage"]) == ("ECC_NIST_P256", "SIGN_VERIFY")
+    bucket = template["Resources"]["CheckpointsBucket"]["Properties"]
+    assert bucket["ObjectLockEnabled"] is True
+    lock = bucket["ObjectLockConfiguration"]
+    assert lock["ObjectLockEnabled"] == "Enabled"
+    assert lock["Rule"]["DefaultRetention"]["Mode"] == "COMPLIANCE"
+    assert lock["Rule"]["DefaultRetention"]["Days"] == {"Ref": "CheckpointRetentionDays"}
+    assert template["Parameters"]["CheckpointRetentionDays"]["Type"] == "Number"
+    assert bucket["VersioningConfiguration"]["Status"] == "Enabled"
+    # nobody may delete a checkpoint or shorten its retention
+    for res in template["Resources"].values():
+        if res["Type"] != "AWS::IAM::Role":
+            continue
+        for policy in res["Properties"].get("Policies", []):
+            for st in policy["PolicyDocument"]["Statement"]:
+                actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+                assert not {"s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObjectRetention",
+                            "s3:BypassGovernanceRetention", "s3:PutBucketObjectLockConfiguration"} & set(actions)
+    # the scheduled function that signs them has a role of its own
+    assert template["Resources"]["SignCheckpoints"]["Properties"]["Role"] == {"Fn::GetAtt": ["CheckpointsRole", "Arn"]}

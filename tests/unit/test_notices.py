@@ -33,7 +33,8 @@ DEADLINE = datetime(2019, 6, 30, 17, 0, tzinfo=VN_TZ)
 DEADLINE_TEXT = "17:00 30/06/2019"
 LONG_TITLE = ("Đề án " + "Quyết định phê duyệt chủ trương đầu tư dự án của Thủ tướng Chính phủ " * 10)[:300]
 QUIET = ("22:00", "06:00")
-TIMED_KINDS = [kind for kind in KINDS if kind not in ("poll_opened", "extraordinary_requested")]  # a poll notice carries no deadline or time
+# a poll notice, an extraordinary request and a roster change carry no deadline or time
+TIMED_KINDS = [kind for kind in KINDS if kind not in ("poll_opened", "extraordinary_requested", "roster_changed")]
 
 
 def vn(year, month, day, hour, minute=0):
@@ -62,6 +63,9 @@ def data_for(kind: str, title: str = "Đề án cải cách thủ tục hành ch
         "request_subject": title,
         "supporters": 9,
         "total_members": 27,
+        "member_name": title,
+        "role_vi": "phó chủ tọa",
+        "changed_by": "Quản trị nền tảng",
     }
     data.update(extra)
     return data
