@@ -6,7 +6,7 @@ from pathlib import Path
 
 from chalicelib import settings
 from chalicelib.adapters import store
-from chalicelib.adapters.store import Item, make
+from chalicelib.adapters.store import Item
 from chalicelib.services.context import Principal
 from chalicelib.domain import clock, signing
 from chalicelib.domain.errors import NotFound, ValidationFailed

@@ -13,7 +13,7 @@ import pytest
 from chalicelib import settings, verify
 from chalicelib.adapters import store
 from chalicelib.domain import audit, clock, signing
-from chalicelib.services import audit_chain, bodies, checkpoints, notify, signatures, streams
+from chalicelib.services import bodies, checkpoints, notify, signatures, streams
 from chalicelib.services.context import Principal
 from tests.conftest import DEV_CA
 from tests.support import certify, sign
