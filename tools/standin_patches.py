@@ -162,7 +162,7 @@ def _kms_keys_of_any_spec() -> None:
     def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
         props = cloudformation_json["Properties"]
         key = models.kms_backends[account_id][region_name].create_key(
-            policy=props["KeyPolicy"], key_usage=props.get("KeyUsage", "ENCRYPT_DECRYPT"),
+            policy=props.get("KeyPolicy"), key_usage=props.get("KeyUsage", "ENCRYPT_DECRYPT"),
             key_spec=props.get("KeySpec", "SYMMETRIC_DEFAULT"), description=props.get("Description"),
             tags=props.get("Tags", []))
         key.key_rotation_status = props.get("EnableKeyRotation", False)
