@@ -137,3 +137,11 @@ def keys_under(prefix: str) -> list[str]:
                                                                          Prefix=prefix):
         out += [o["Key"] for o in page.get("Contents", [])]
     return out
+
+
+def get_bytes(key: str, s3_version_id: str | None = None) -> bytes:
+    """The whole object (small generated files only: a prepared resolution PDF)."""
+    params = {"Bucket": settings.get().bucket_name, "Key": key}
+    if s3_version_id:
+        params["VersionId"] = s3_version_id
+    return aws.client("s3").get_object(**params)["Body"].read()
