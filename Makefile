@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 STAGE ?= dev
 PORT ?= 8000
 
-.PHONY: run test reset bench fuzz package deploy lint clean web browser
+.PHONY: run test reset bench fuzz package deploy lint clean web browser poppler
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: $(STAMP) web
 	PORT=$(PORT) $(BIN)/python -m tools.run_local
 
-test: $(STAMP) web browser
+test: $(STAMP) web browser poppler
 	E2E=1 $(BIN)/python -m pytest -q
 
 # The web app, built from the npm registry when node is present (the API runs without it).
@@ -33,6 +33,13 @@ browser:
 	@test -x /usr/bin/chromium || { command -v apt-get >/dev/null && \
 	  { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
 	    echo "chromium could not be installed: the browser tests will be skipped"; }; } || true
+
+# Debian's poppler-utils (pdfsig, pdftotext) and NSS's certutil, which check the issued resolutions' PDFs from
+# outside, installed where missing.
+poppler:
+	@{ test -x /usr/bin/pdfsig && test -x /usr/bin/certutil; } || { command -v apt-get >/dev/null && \
+	  { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils libnss3-tools >/dev/null) || \
+	    echo "poppler-utils could not be installed: the PDF signature tests will be skipped"; }; } || true
 
 reset:
 	rm -rf .local

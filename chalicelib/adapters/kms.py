@@ -21,8 +21,9 @@ def public_key_der(key_id: str) -> bytes:
     return aws.client("kms").get_public_key(KeyId=key_id)["PublicKey"]
 
 
-def sign_digest(key_id: str, digest: bytes) -> bytes:
-    """An ECDSA signature (DER) over a SHA-256 digest, made inside KMS."""
-    answer = aws.client("kms").sign(KeyId=key_id, Message=digest, MessageType="DIGEST",
+def sign(key_id: str, message: bytes) -> bytes:
+    """An ECDSA P-256 / SHA-256 signature (DER) over `message` (at most 4096 bytes: a CMS's signed attributes),
+    made inside KMS, which hashes the message itself (MessageType RAW)."""
+    answer = aws.client("kms").sign(KeyId=key_id, Message=message, MessageType="RAW",
                                     SigningAlgorithm=SIGNING_ALGORITHM)
     return answer["Signature"]

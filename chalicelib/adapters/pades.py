@@ -3,12 +3,11 @@ signed on the signer's tablet, and embedded when they come back), then the body'
 own that first stamps the number and the date into the form fields left for them.
 
 Both are PAdES baseline B-B (ETSI.CAdES.detached, signing-certificate-v2), with the signer's certificate and
-its chain in the CMS. The seal's key never leaves KMS: `RawSigner` is handed a function that signs a SHA-256
-digest (the KMS adapter's)."""
+its chain in the CMS. The seal's key never leaves KMS: `RawSigner` is handed a function that signs the
+signed attributes with ECDSA P-256 / SHA-256 (the KMS adapter's)."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from dataclasses import dataclass
 from io import BytesIO
 from typing import Callable
@@ -174,22 +173,22 @@ def _stamp_appearance(writer, text: str, rect) -> object:
 
 
 class RawSigner:
-    """A pyHanko signer whose raw signature comes from `sign_digest(sha256_digest) -> DER ECDSA signature`."""
+    """A pyHanko signer whose raw signature comes from `sign(message) -> DER ECDSA P-256 / SHA-256 signature`."""
 
-    def __new__(cls, cert, chain, sign_digest: Callable[[bytes], bytes]):
+    def __new__(cls, cert, chain, sign: Callable[[bytes], bytes]):
         from pyhanko.sign import signers
 
         class _Signer(signers.Signer):
             async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run=False) -> bytes:
                 if dry_run:
                     return bytes(72)
-                return sign_digest(hashlib.sha256(data).digest())
+                return sign(data)
 
         return _Signer(signing_cert=cert, cert_registry=_registry(chain), signature_mechanism=_mechanism("ES256"))
 
 
 def seal(pdf: bytes, stamps: dict[str, str], *, cert_pem: str, chain_pems: list[str],
-         sign_digest: Callable[[bytes], bytes], name: str, location: str | None) -> bytes:
+         sign: Callable[[bytes], bytes], name: str, location: str | None) -> bytes:
     """A new revision of the signed document: the stamp fields filled (`stamps`: number, day, month, year),
     then the body's seal signature over the whole of it."""
     from pyhanko.pdf_utils import generic
@@ -207,7 +206,7 @@ def seal(pdf: bytes, stamps: dict[str, str], *, cert_pem: str, chain_pems: list[
         widget["/V"] = generic.pdf_string(text)
         widget["/AP"] = generic.DictionaryObject({"/N": _stamp_appearance(writer, text, widget["/Rect"])})
         writer.update_container(widget)
-    signer = RawSigner(cert, chain, sign_digest)
+    signer = RawSigner(cert, chain, sign)
     pdf_signer = signers.PdfSigner(_meta(SEAL_FIELD, name, "Ban hành", location), signer=signer)
     out = _run(pdf_signer.async_sign_pdf(writer, bytes_reserved=BYTES_RESERVED))
     return out.getvalue()

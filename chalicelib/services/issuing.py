@@ -134,7 +134,7 @@ def _der(raw: bytes) -> bytes:
 def sealed(pdf: bytes, number: str, at: datetime, seal: Seal, body_name: str, place: str | None) -> bytes:
     """The revision stamping number and date, sealed with the body's key in KMS."""
     return pades.seal(pdf, resolution_text.stamp_fields(number, at), cert_pem=seal.cert_pem,
-                      chain_pems=list(seal.chain_pems), sign_digest=seal.sign_digest, name=body_name,
+                      chain_pems=list(seal.chain_pems), sign=seal.sign, name=body_name,
                       location=place)
 
 

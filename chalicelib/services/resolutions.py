@@ -9,7 +9,7 @@ from typing import Callable
 
 from chalicelib.adapters import store
 from chalicelib.adapters.store import Item, make
-from chalicelib.services.context import Principal
+from chalicelib.services.context import Principal, remember, replay_if_seen
 from chalicelib.domain import clock, ids
 from chalicelib.domain import resolution as domain
 from chalicelib.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState
@@ -310,12 +310,15 @@ def prepare_sign(principal: Principal, body_id: str, resolution_id: str) -> dict
     `to_sign` is the DER of the CMS signed attributes, valid PREPARE_SECONDS."""
     caller, d, delegated, source_data, member = _signing_context(principal, body_id, resolution_id)
     certificate = _certificate(member)
+    replay_if_seen()
     body = bodies.load_body(body_id)
     symbol = bodies.rules_of(body).resolution_symbol
     prepared = issuing.prepare(body_id, resolution_id, caller.user_id, certificate,
                                _page(body, d, source_data, caller.member.name, delegated), symbol)
-    return {"prepare_id": prepared.prepare_id, "to_sign": prepared.to_sign, "alg": prepared.alg,
-            "expires_at": prepared.expires_at}
+    out = {"prepare_id": prepared.prepare_id, "to_sign": prepared.to_sign, "alg": prepared.alg,
+           "expires_at": prepared.expires_at}
+    remember(200, out)
+    return out
 
 
 def sign(principal: Principal, body_id: str, resolution_id: str, signature: dict,

@@ -19,8 +19,8 @@ class Seal:
     cert_pem: str
     chain_pems: tuple[str, ...]
 
-    def sign_digest(self, digest: bytes) -> bytes:
-        return kms.sign_digest(self.key_id, digest)
+    def sign(self, message: bytes) -> bytes:
+        return kms.sign(self.key_id, message)
 
 
 def seal_key(body_id: str) -> tuple[str, str]:

@@ -474,4 +474,17 @@ def test_evidence_of_the_first_meeting_replay_verifies_offline(api):
     result = verify_package(package.json, list(signatures.anchors()))
     assert result["ok"], result["problems"]
     assert result["tally"]["yes"] == 25 and result["outcome"]["passed"] is True
+    # The issued PDF: named in the package with both signers' certificates, and checked with it offline.
+    assert package.json["pdf"]["sha256"] == r.json["document"]["sha256"]
+    assert "BEGIN CERTIFICATE" in package.json["pdf"]["signer_certificate"]
+    assert "BEGIN CERTIFICATE" in package.json["pdf"]["seal_certificate"]
+    link = api.get(f"/v1/bodies/{gov}/resolutions/{res['resolution_id']}/document", "bo-truong-01").json
+    pdf = requests.get(link["url"], timeout=30).content
+    result = verify_package(package.json, list(signatures.anchors()), pdf)
+    assert result["ok"], result["problems"]
+    tampered = pdf.replace(b"/ChuKyCoQuan", b"/ChuKyCoQuaN")
+    result = verify_package({**package.json, "pdf": {**package.json["pdf"], "sha256": hashlib.sha256(
+        tampered).hexdigest()}}, list(signatures.anchors()), tampered)
+    assert not result["ok"] and {p["code"] for p in result["problems"]} & {"pdf_chain", "pdf_signature",
+                                                                          "pdf_modified"}
     assert package.json["signing"]["certificate"]
