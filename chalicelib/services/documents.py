@@ -402,6 +402,11 @@ def put_generated(body_id: str, key: str, data: bytes, content_type: str = "appl
     return bucket.put(key, body_id, content_type, data)
 
 
+def generated_link(key: str, s3_version_id: str | None, filename: str, content_type: str = "application/pdf") -> str:
+    """A download link (≤ 5 minutes) to bytes the system wrote for the caller alone (a PDF prepared for signing)."""
+    return bucket.download_url(key, s3_version_id, filename, content_type, DOWNLOAD_LINK_SECONDS)
+
+
 def read_generated(key: str, s3_version_id: str | None = None) -> bytes:
     return bucket.get_bytes(key, s3_version_id)
 

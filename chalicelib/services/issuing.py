@@ -66,6 +66,7 @@ class Prepared:
     to_sign: str
     alg: str
     expires_at: str
+    pdf_url: str  # the rendered PDF the signer reviews before signing (a link of at most 5 minutes)
 
 
 def prepare(body_id: str, resolution_id: str, user_id: str, certificate: dict, page: resolution_text.Page,
@@ -87,7 +88,8 @@ def prepare(body_id: str, resolution_id: str, user_id: str, certificate: dict, p
         "end": prepared.reserved_end, "signed_attrs": base64.b64encode(prepared.signed_attrs).decode(),
         "expires_at": clock.iso(expires)}, expires_at=int(time.time()) + PREPARE_SECONDS + 3600)
     store.put_new(item)
-    return Prepared(prepare_id, base64.b64encode(prepared.signed_attrs).decode(), alg, clock.iso(expires))
+    return Prepared(prepare_id, base64.b64encode(prepared.signed_attrs).decode(), alg, clock.iso(expires),
+                    documents.generated_link(key, s3_version, "du-thao-ky-" + FILENAME))
 
 
 STALE = "Mã chuẩn bị ký (prepare_id) không hợp lệ, đã hết hạn hoặc không phải của người ký này; hãy chuẩn bị ký lại."

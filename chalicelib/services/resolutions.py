@@ -316,7 +316,7 @@ def prepare_sign(principal: Principal, body_id: str, resolution_id: str) -> dict
     prepared = issuing.prepare(body_id, resolution_id, caller.user_id, certificate,
                                _page(body, d, source_data, caller.member.name, delegated), symbol)
     out = {"prepare_id": prepared.prepare_id, "to_sign": prepared.to_sign, "alg": prepared.alg,
-           "expires_at": prepared.expires_at}
+           "expires_at": prepared.expires_at, "pdf_url": prepared.pdf_url}
     remember(200, out)
     return out
 

@@ -56,7 +56,8 @@ def for_body(body_id: str, body_name: str) -> Seal:
     from chalicelib.adapters.dev_ca import issue_for_public_key
     from chalicelib.services.local_stage import dev_ca
 
-    key_id = kms.create_signing_key(f"e-Cabinet seal of {body_id} (local)", {"body_id": body_id})
+    key_id = kms.create_signing_key(f"e-Cabinet seal of {body_id} (local)",
+                                    {"body_id": body_id, "ecabinet-seal": "true"})
     ca = dev_ca()
     cert_pem = issue_for_public_key(ca, kms.public_key_der(key_id), body_name, body_name)
     item = make(*seal_key(body_id), "seal", {"key_id": key_id, "cert_pem": cert_pem, "chain_pems": [ca.cert_pem],
