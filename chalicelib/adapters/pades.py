@@ -90,7 +90,8 @@ def _add_stamp_fields(writer, stamps: dict[str, tuple[int, list[float]]]) -> Non
             "/Type": generic.pdf_name("/Annot"), "/Subtype": generic.pdf_name("/Widget"),
             "/FT": generic.pdf_name("/Tx"), "/T": generic.pdf_string(STAMP_PREFIX + name),
             "/Rect": generic.ArrayObject(generic.FloatObject(v) for v in rect),
-            "/F": generic.NumberObject(4), "/Ff": generic.NumberObject(1), "/Q": generic.NumberObject(1),
+            "/F": generic.NumberObject(4), "/Ff": generic.NumberObject(1),
+            "/Q": generic.NumberObject(0 if name == "number" else 1),
             "/DA": generic.pdf_string(f"/TiRo {STAMP_FONT_SIZE} Tf 0 g"), "/P": page_ref,
         })
         ref = writer.add_object(widget)
@@ -153,11 +154,11 @@ def embed(prepared: Prepared, signature_der: bytes, *, cert_pem: str, chain_pems
     return output.getvalue()
 
 
-def _stamp_appearance(writer, text: str, rect) -> object:
+def _stamp_appearance(writer, text: str, rect, centred: bool) -> object:
     from pyhanko.pdf_utils import generic
 
     width, height = float(rect[2]) - float(rect[0]), float(rect[3]) - float(rect[1])
-    x = max((width - text_width_pt(text, STAMP_FONT_SIZE)) / 2, 0)
+    x = max((width - text_width_pt(text, STAMP_FONT_SIZE)) / 2, 0) if centred else 1.0
     y = (height - STAMP_FONT_SIZE * 0.7) / 2
     escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
     content = (f"/Tx BMC q BT /TiRo {STAMP_FONT_SIZE} Tf 0 g {x:.2f} {y:.2f} Td ({escaped}) Tj ET Q EMC"
@@ -202,9 +203,12 @@ def seal(pdf: bytes, stamps: dict[str, str], *, cert_pem: str, chain_pems: list[
         title = str(widget.get("/T", ""))
         if not title.startswith(STAMP_PREFIX) or title[len(STAMP_PREFIX):] not in stamps:
             continue
-        text = stamps[title[len(STAMP_PREFIX):]]
+        name = title[len(STAMP_PREFIX):]
+        text = stamps[name]
         widget["/V"] = generic.pdf_string(text)
-        widget["/AP"] = generic.DictionaryObject({"/N": _stamp_appearance(writer, text, widget["/Rect"])})
+        # The number follows «Số:»; the day, month and year sit centred in their gaps of the date line.
+        widget["/AP"] = generic.DictionaryObject({"/N": _stamp_appearance(writer, text, widget["/Rect"],
+                                                                           centred=name != "number")})
         writer.update_container(widget)
     signer = RawSigner(cert, chain, sign)
     pdf_signer = signers.PdfSigner(_meta(SEAL_FIELD, name, "Ban hành", location), signer=signer)
