@@ -26,3 +26,14 @@ def test_a_certificate_for_another_key_is_not_installed(tmp_path, capsys):
     (tmp_path / "c.pem").write_text(other_cert)
     assert seal.main(["install", "--body", "b", "--key-id", key_id, "--cert", str(tmp_path / "c.pem")]) == 1
     assert "not for this KMS key" in capsys.readouterr().err
+
+
+def test_a_body_whose_name_is_longer_than_a_common_name_still_gets_a_development_seal_certificate():
+    from chalicelib.adapters.dev_ca import issue_for_public_key
+    from tests.conftest import DEV_CA
+
+    name = "Chính phủ nước Cộng hòa xã hội chủ nghĩa Việt Nam (bản trình diễn nhiệm kỳ 2016-2021)"
+    assert len(name) > 64
+    pem = issue_for_public_key(DEV_CA, kms.public_key_der(kms.create_signing_key("long name")), name, name)
+    cn = x509.load_pem_x509_certificate(pem.encode()).subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    assert cn[0].value == name[:64].rstrip()
