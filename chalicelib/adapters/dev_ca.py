@@ -253,8 +253,9 @@ def issue_for_public_key(ca: DevCA, public_key_der: bytes, common_name: str, org
     """A development certificate (PEM) for a key whose private half this process never sees: a body's seal
     key in KMS. In the cloud that certificate comes from a CSR sent to the national CA (docs/DEPLOY.md)."""
     public_key = serialization.load_der_public_key(public_key_der)
-    # X.520 bounds a common name and an organisation name to 64 characters; a body's full name may be longer.
-    common_name, organization = common_name[:64].rstrip(), organization[:64].rstrip()
+    # A common name and an organisation name are bounded to 64 (cryptography counts UTF-8 bytes); a body's full
+    # name in Vietnamese may be longer.
+    common_name, organization = (t.encode()[:64].decode(errors="ignore").rstrip() for t in (common_name, organization))
     now = _now()
     ca_cert = ca.certificate
     ca_ski = ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
