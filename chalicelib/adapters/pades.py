@@ -7,7 +7,6 @@ its chain in the CMS. The seal's key never leaves KMS: `RawSigner` is handed a f
 signed attributes with ECDSA P-256 / SHA-256 (the KMS adapter's)."""
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from io import BytesIO
 from typing import Callable
@@ -32,6 +31,8 @@ class Prepared:
 
 
 def _run(coro):
+    import asyncio  # on first use: the app's cold start never signs
+
     return asyncio.run(coro)
 
 
