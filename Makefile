@@ -35,11 +35,12 @@ browser:
 	  { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
 	    echo "chromium could not be installed: the browser tests will be skipped"; }; } || true
 
-# poppler's pdftotext reads the PDFs the API hands out (ballot report, minutes) in their tests.
+# Debian's poppler-utils (pdfsig, pdftotext) and NSS's certutil, which check the issued resolutions' PDFs from
+# outside, installed where missing.
 poppler:
-	@command -v pdftotext >/dev/null || { command -v apt-get >/dev/null && \
-	  { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null) || \
-	    echo "poppler-utils could not be installed: the PDF text checks will be skipped"; }; } || true
+	@{ test -x /usr/bin/pdfsig && test -x /usr/bin/certutil; } || { command -v apt-get >/dev/null && \
+	  { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils libnss3-tools >/dev/null) || \
+	    echo "poppler-utils could not be installed: the PDF signature tests will be skipped"; }; } || true
 
 reset:
 	rm -rf .local

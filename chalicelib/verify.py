@@ -3,7 +3,12 @@ that each certificate names its signer (the roster bound in the opening record) 
 audit record, chain hashes, the signed checkpoint that covers the decision, and the recomputed tally and
 outcome, using only the domain modules (no AWS, no server). The rules are in docs/EVIDENCE.md.
 
-    python -m chalicelib.verify PACKAGE.json [--anchors CA.pem]
+    python -m chalicelib.verify PACKAGE.json [--anchors CA.pem] [--pdf NGHI-QUYET.pdf]
+
+With `--pdf`, a resolution's issued PDF is checked too (pyHanko's validation, offline): its SHA-256 is the
+package's and the audit chain's, it holds two PAdES signatures, the signer's then the body's seal, both intact
+and chaining to the anchors, made by the certificates the package names, the seal covering the whole file and
+the revision between them only filling in the number and date.
 """
 from __future__ import annotations
 
@@ -37,9 +42,9 @@ class _Findings:
         self.warnings.append({"code": code, "detail": detail})
 
 
-def verify_package(package: dict, anchors_pem: list[str]) -> dict:
-    """Check a package (chalicelib.services.evidence) against these trust anchors.
-    Returns {"ok", "problems": [{"code", "detail", ...}], "tally", "outcome", "receipts"}."""
+def verify_package(package: dict, anchors_pem: list[str], pdf: bytes | None = None) -> dict:
+    """Check a package (chalicelib.services.evidence) against these trust anchors, and a resolution's issued
+    PDF when given. Returns {"ok", "problems": [{"code", "detail", ...}], "tally", "outcome", "receipts"}."""
     found = _Findings()
     if not isinstance(package, dict) or package.get("format") != FORMAT:
         found.add("format", f"Không phải hồ sơ chứng cứ định dạng {FORMAT}.")
@@ -50,6 +55,8 @@ def verify_package(package: dict, anchors_pem: list[str]) -> dict:
     try:
         if package.get("kind") == "resolution":
             tally, outcome, receipts = _check_resolution(package, anchors, found)
+            if pdf is not None:
+                check_pdf(package, pdf, anchors, found)
         elif package.get("kind") in LEAF_ACTIONS:
             tally, outcome, receipts = _check_decision(package, anchors, found)
         else:
@@ -399,6 +406,58 @@ def _check_resolution(package: dict, anchors: list[str], found: _Findings):
     return tally, outcome, receipts
 
 
+def check_pdf(package: dict, pdf: bytes, anchors: list[str], found: _Findings) -> None:
+    """The issued PDF against the package: hash, and both signatures validated offline by pyHanko."""
+    import hashlib
+    from io import BytesIO
+
+    expected = package.get("pdf") or {}
+    sha = hashlib.sha256(pdf).hexdigest()
+    if sha != expected.get("sha256"):
+        found.add("pdf_hash", "Mã băm SHA-256 của tệp PDF khác mã trong hồ sơ chứng cứ.")
+        return
+    record = _record((package.get("source") or {}).get("chain") or [], (package.get("signing") or {}).get("seq"))
+    if record is None or ((record.get("data") or {}).get("pdf") or {}).get("sha256") != sha:
+        found.add("pdf_chain", "Bản ghi ký trong nhật ký không mang mã băm của tệp PDF này.")
+    from asn1crypto import pem as asn1_pem, x509 as asn1_x509
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.diff_analysis import ModificationLevel
+    from pyhanko_certvalidator import ValidationContext
+
+    def der(text: str) -> bytes:
+        data = text.encode("ascii")
+        return asn1_pem.unarmor(data)[2] if asn1_pem.detect(data) else data
+
+    context = ValidationContext(trust_roots=[asn1_x509.Certificate.load(der(a)) for a in anchors],
+                                allow_fetching=False, revocation_mode="soft-fail")
+    try:
+        signatures = PdfFileReader(BytesIO(pdf)).embedded_signatures
+    except Exception as exc:  # a file pyHanko cannot read is a finding, not a crash
+        found.add("pdf_malformed", f"Không đọc được chữ ký trong tệp PDF: {exc}")
+        return
+    if len(signatures) != 2:
+        found.add("pdf_signatures", f"Tệp PDF có {len(signatures)} chữ ký; cần đúng 2 (người ký, rồi cơ quan).")
+        return
+    who = [("signer_certificate", "người ký"), ("seal_certificate", "cơ quan ban hành")]
+    for n, (embedded, (field, name)) in enumerate(zip(signatures, who)):
+        try:
+            status = validate_pdf_signature(embedded, context)
+        except Exception as exc:  # a damaged file (pyHanko read or signature errors) is a finding
+            found.add("pdf_signature", f"Chữ ký số của {name} trong PDF không kiểm tra được: {exc}")
+            continue
+        if not (status.intact and status.valid):
+            found.add("pdf_signature", f"Chữ ký số của {name} trong PDF không hợp lệ.")
+        if not status.trusted:
+            found.add("pdf_untrusted", f"Chứng thư số của {name} không chuỗi về chứng thư gốc tin cậy.")
+        if expected.get(field) and status.signing_cert.dump() != der(expected[field]):
+            found.add("pdf_certificate", f"Chữ ký của {name} trong PDF không do chứng thư số ghi trong hồ sơ tạo ra.")
+        if n == 0 and (status.modification_level is None or status.modification_level > ModificationLevel.FORM_FILLING):
+            found.add("pdf_modified", "Sau chữ ký của người ký, văn bản bị thay đổi ngoài việc điền số và ngày.")
+        if n == 1 and status.coverage.name != "ENTIRE_FILE":
+            found.add("pdf_modified", "Tệp PDF bị thay đổi sau chữ ký số của cơ quan.")
+
+
 # --------------------------------------------------------------------------- command line
 
 def _read_anchors(paths: list[str]) -> list[str]:
@@ -419,6 +478,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="chứng thư gốc tin cậy (PEM) / trust anchor certificates (PEM); may repeat. Without it "
                              "the anchors carried in the package are used (compare their fingerprints with the "
                              "ones your certification authority publishes)")
+    parser.add_argument("--pdf", help="văn bản nghị quyết đã ban hành (PDF) / the issued resolution's PDF")
     args = parser.parse_args(argv)
     try:
         with open(args.package, encoding="utf-8") as handle:
@@ -428,10 +488,13 @@ def main(argv: list[str] | None = None) -> int:
             anchors = [a for a in package.get("anchors_pem") or [] if isinstance(a, str)]
             print("Dùng chứng thư gốc trong hồ sơ / using the package's own trust anchors: "
                   + ", ".join(package.get("anchors") or []))
+        pdf = open(args.pdf, "rb").read() if args.pdf else None
     except (OSError, ValueError) as exc:
         print(f"Không đọc được tệp / cannot read input: {exc}", file=sys.stderr)
         return 2
-    result = verify_package(package, anchors)
+    result = verify_package(package, anchors, pdf)
+    if pdf is not None and result["ok"]:
+        print("Văn bản PDF / PDF: 2 chữ ký số hợp lệ (người ký, cơ quan), mã băm khớp / both signatures valid.")
     kind = package.get("kind") if isinstance(package, dict) else "?"
     print(f"Hồ sơ / package: {kind} «{package.get('target_id') if isinstance(package, dict) else '?'}»")
     if result["tally"] is not None:

@@ -113,3 +113,31 @@ def empty_notifications_queue() -> None:
             break
         sqs.delete_message_batch(QueueUrl=url, Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]}
                                                         for n, m in enumerate(got)])
+
+
+def pdf_signature(api, body_id: str, resolution_id: str, user_id: str, key_pem: str, alg: str = "ES256",
+                  as_user: str | None = None) -> dict | Result:
+    """The `pdf_signature` a tablet sends: `sign/prepare`, then the `to_sign` bytes signed with the member's
+    key (ES256: r||s). The failed prepare answer when it fails."""
+    import base64
+
+    from chalicelib.domain import signing
+
+    prepared = api.post(f"/v1/bodies/{body_id}/resolutions/{resolution_id}/sign/prepare", as_user or user_id, {})
+    if prepared.status != 200:
+        return prepared
+    value = signing.sign_payload(key_pem, alg, base64.b64decode(prepared.json["to_sign"]))
+    return {"prepare_id": prepared.json["prepare_id"], "value": value}
+
+
+def sign_resolution(api, body_id: str, resolution_id: str, user_id: str, key_pem: str, content: str,
+                    alg: str = "ES256", as_user: str | None = None) -> Result:
+    """The chair's (or delegated deputy's) whole signing from a tablet: prepare, sign the PDF's signed
+    attributes and the act (JCS), send both."""
+    pdf = pdf_signature(api, body_id, resolution_id, user_id, key_pem, alg, as_user)
+    if isinstance(pdf, Result):
+        return pdf
+    act = sign(key_pem, action="resolution_sign", body_id=body_id, target_id=resolution_id, user_id=user_id,
+               content=content, alg=alg)
+    return api.post(f"/v1/bodies/{body_id}/resolutions/{resolution_id}/sign", as_user or user_id,
+                    {"signature": act, "pdf_signature": pdf})

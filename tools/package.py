@@ -44,6 +44,13 @@ IMPORT_ENV = {"TABLE_NAME": "packaging", "BUCKET_NAME": "packaging", "OIDC_ISSUE
               "LOCAL_JWT_SECRET": "packaging",
               "TABLE_STREAM_ARN": "arn:aws:dynamodb:ap-southeast-1:000000000000:table/packaging/stream/packaging"}
 SECTIONS = ("Parameters", "Conditions", "Mappings", "Globals", "Resources", "Outputs")
+# Distributions a runtime requirement depends on that the app never imports on Lambda: left out of the zip to
+# keep it lean (tests/unit/test_lean_package.py issues a signed PDF with them blocked).
+LEFT_OUT = {"lxml": "pyHanko's XMP metadata, which signing a resolution does not write",
+            "pillow": "fpdf2's raster images; a resolution has none"}
+# Files not needed of a packaged distribution: fontTools' compiled accelerators (each has its pure-Python
+# module beside it) and their C sources.
+LEFT_OUT_FILES = re.compile(r"^fontTools/.*\.(so|c)$")
 
 
 class PackagingError(RuntimeError):
@@ -181,6 +188,8 @@ class Dependencies:
 def dependencies(requirements: Path, wheelhouse: Path, allow_host_wheels: bool) -> Dependencies:
     deps, missing = Dependencies(), []
     for dist in sorted(runtime_distributions(requirements), key=lambda d: d.metadata["Name"].lower()):
+        if dist.metadata["Name"].lower() in LEFT_OUT:
+            continue
         label = f"{dist.metadata['Name']} {dist.version}"
         tags = _tags(dist.read_text("WHEEL") or "Tag: py3-none-any")
         wheel = None if any(tag_runs_on_lambda(t) for t in tags) else _wheel_for(dist, wheelhouse)
@@ -193,7 +202,7 @@ def dependencies(requirements: Path, wheelhouse: Path, allow_host_wheels: bool) 
                         if len(parts) < 3 or parts[1] not in ("purelib", "platlib"):
                             continue
                         parts = parts[2:]
-                    if not name.endswith("/"):
+                    if not name.endswith("/") and not LEFT_OUT_FILES.match("/".join(parts)):
                         deps.wheel_members.append((wheel, name, "/".join(parts)))
             continue
         if not any(tag_runs_on_lambda(t) for t in tags):
@@ -205,6 +214,8 @@ def dependencies(requirements: Path, wheelhouse: Path, allow_host_wheels: bool) 
         for entry in dist.files or []:
             if entry.parts[0] == ".." or entry.suffix == ".pth":
                 continue  # console scripts and path hooks belong to the virtualenv, not to the package
+            if LEFT_OUT_FILES.match(entry.as_posix()):
+                continue
             source = Path(dist.locate_file(entry))
             if source.is_file():
                 deps.files.append((source, entry.as_posix()))
@@ -220,7 +231,7 @@ def _dependencies_zip(deps: Dependencies) -> Path:
     """The dependencies alone, zipped once per set of sources (compressing them is most of packaging's time)."""
     import hashlib
 
-    key = hashlib.sha256("\n".join([RUNTIME, *deps.sources]).encode()).hexdigest()[:16]
+    key = hashlib.sha256("\n".join([RUNTIME, LEFT_OUT_FILES.pattern, *deps.sources]).encode()).hexdigest()[:16]
     path = ROOT / "build" / "package" / ".dependencies" / f"{key}.zip"
     if path.exists():
         return path

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-__all__ = ["DevCA"]
+__all__ = ["DevCA", "issue_for_public_key"]
 
 CA_COMMON_NAME = "e-Cabinet local development CA"
 CA_ORGANIZATION = "Local development"
@@ -247,3 +247,33 @@ class DevCA:
         ).decode("ascii")
         cert_pem = certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
         return key_pem, cert_pem
+
+
+def issue_for_public_key(ca: DevCA, public_key_der: bytes, common_name: str, organization: str,
+                         valid_days: int = 3650) -> str:
+    """A development certificate (PEM) for a key whose private half this process never sees: a body's seal
+    key in KMS. In the cloud that certificate comes from a CSR sent to the national CA (docs/DEPLOY.md)."""
+    public_key = serialization.load_der_public_key(public_key_der)
+    # A common name and an organisation name are bounded to 64 (cryptography counts UTF-8 bytes); a body's full
+    # name in Vietnamese may be longer.
+    common_name, organization = (t.encode()[:64].decode(errors="ignore").rstrip() for t in (common_name, organization))
+    now = _now()
+    ca_cert = ca.certificate
+    ca_ski = ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(_name(common_name, x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization)))
+        .issuer_name(ca_cert.subject)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - BACKDATE)
+        .not_valid_after(min(now + timedelta(days=valid_days), ca_cert.not_valid_after_utc))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
+                                     data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                                     crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False)
+        .sign(ca._key, hashes.SHA256())
+    )
+    return certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")

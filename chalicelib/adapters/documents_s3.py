@@ -150,3 +150,11 @@ def copy(source_key: str, source_version_id: str | None, key: str, body_id: str)
                                        MetadataDirective="COPY", ChecksumAlgorithm="SHA256", **_encryption(body_id))
     checksum = (out.get("CopyObjectResult") or {}).get("ChecksumSHA256")
     return out.get("VersionId"), base64.b64decode(checksum).hex() if checksum else None
+
+
+def get_bytes(key: str, s3_version_id: str | None = None) -> bytes:
+    """The whole object (small generated files only: a prepared resolution PDF)."""
+    params = {"Bucket": settings.get().bucket_name, "Key": key}
+    if s3_version_id:
+        params["VersionId"] = s3_version_id
+    return aws.client("s3").get_object(**params)["Body"].read()

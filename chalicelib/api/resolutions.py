@@ -45,8 +45,18 @@ class Signature(Schema):
     signed_at: str = Field(max_length=64)
 
 
+class PdfSignature(Schema):
+    prepare_id: str = Field(max_length=64)
+    value: str = Field(max_length=4096)
+
+
 class SignRequest(Schema):
     signature: Signature
+    pdf_signature: PdfSignature | None = None
+
+
+class PrepareRequest(Schema):
+    pass
 
 
 class DelegateRequest(Schema):
@@ -99,7 +109,20 @@ def withdraw(principal: Principal, body_id: str, resolution_id: str):
 @route(bp, "/v1/bodies/{body}/resolutions/{resolution}/sign", "POST", body=SignRequest,
        summary="Sign the resolution: it is numbered and issued (chair or delegated deputy chair)")
 def sign(principal: Principal, body_id: str, resolution_id: str, body: SignRequest):
-    return resolutions.sign(principal, body_id, resolution_id, body.signature.model_dump())
+    pdf = body.pdf_signature.model_dump() if body.pdf_signature else None
+    return resolutions.sign(principal, body_id, resolution_id, body.signature.model_dump(), pdf)
+
+
+@route(bp, "/v1/bodies/{body}/resolutions/{resolution}/sign/prepare", "POST", body=PrepareRequest,
+       summary="Render the resolution's PDF and prepare the signer's PAdES signature (chair or delegated deputy)")
+def prepare_sign(principal: Principal, body_id: str, resolution_id: str, body: PrepareRequest):
+    return resolutions.prepare_sign(principal, body_id, resolution_id)
+
+
+@route(bp, "/v1/bodies/{body}/resolutions/{resolution}/document",
+       summary="A short-lived link to the issued, signed PDF (anyone on the roster)")
+def document(principal: Principal, body_id: str, resolution_id: str):
+    return resolutions.document_link(principal, body_id, resolution_id)
 
 
 @route(bp, "/v1/bodies/{body}/resolutions/{resolution}/evidence",

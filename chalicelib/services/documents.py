@@ -405,3 +405,58 @@ def create_generated(work_or_none, body_id: str, actor, title: str, filename: st
         work.commit()
     return document_id
 
+
+
+def put_generated(body_id: str, key: str, data: bytes, content_type: str = "application/pdf") -> str | None:
+    """Write bytes the system produced under `key` (never overwritten); their S3 version id."""
+    return bucket.put(key, body_id, content_type, data)
+
+
+def generated_link(key: str, s3_version_id: str | None, filename: str, content_type: str = "application/pdf") -> str:
+    """A download link (≤ 5 minutes) to bytes the system wrote for the caller alone (a PDF prepared for signing)."""
+    return bucket.download_url(key, s3_version_id, filename, content_type, DOWNLOAD_LINK_SECONDS)
+
+
+def read_generated(key: str, s3_version_id: str | None = None) -> bytes:
+    return bucket.get_bytes(key, s3_version_id)
+
+
+def add_generated_version(work: UnitOfWork, body_id: str, doc: dict, actor_id: str, *, filename: str,
+                          content_type: str, data: bytes, key: str, s3_version_id: str | None, at: str) -> dict:
+    """A new available version of an existing document, whose bytes the system already wrote under `key`
+    (a resolution's issued PDF after its draft): one conditional update of the document and the new version
+    item, in the caller's unit of work. Earlier versions are never touched. Returns the version's reference."""
+    number = int(doc["latest_version"]) + 1
+    declared = {"filename": filename, "content_type": content_type, "size": len(data),
+                "sha256": hashlib.sha256(data).hexdigest()}
+    work.update(Item(*doc_key(body_id, doc["document_id"])),
+                [Item.data["latest_version"].set(number), Item.data["filename"].set(filename),
+                 Item.data["content_type"].set(content_type), Item.version.add(1)],
+                Item.version == doc["_version"], label="document")
+    extra = {"uploaded_at": at, "object_key": key, **({"s3_version_id": s3_version_id} if s3_version_id else {})}
+    version = _new_version(body_id, doc["document_id"], number, declared, actor_id, at, state="available", **extra)
+    work.create(version, label="version")
+    return {"document_id": doc["document_id"], "version": number, "sha256": declared["sha256"]}
+
+
+def load(body_id: str, document_id: str) -> dict | None:
+    """The document's item as stored (for features that hold a document of their own, like a resolution)."""
+    return data_of(store.get(*doc_key(body_id, document_id)))
+
+
+def link_to_version(caller, body_id: str, document_id: str, version: int, *, on: str) -> dict:
+    """A download link (≤ 5 minutes) to one available version that a feature already decided the caller may
+    read (`on` names it in the audit record, e.g. `resolution:<id>`); issuing it is an audit record."""
+    chosen = data_of(store.get(*version_key(body_id, document_id, version)))
+    if chosen is None or chosen["_state"] != "available":
+        raise NotFound(NOT_FOUND)
+    now = clock.now()
+    expires_at = clock.iso(now + timedelta(seconds=DOWNLOAD_LINK_SECONDS))
+    work = bodies.uow(body_id, caller)
+    work.record("document.download_link", document_id, {"version": version, "sha256": chosen["sha256"],
+                                                        "expires_at": expires_at, "via": on})
+    work.commit()
+    url = bucket.download_url(chosen["object_key"], chosen.get("s3_version_id"), chosen["filename"],
+                              chosen["content_type"], DOWNLOAD_LINK_SECONDS)
+    return {"url": url, "expires_at": expires_at, "document_id": document_id, "version": version,
+            "sha256": chosen["sha256"]}

@@ -19,7 +19,8 @@ A package (format FORMAT) holds:
   bindings       {fingerprint: the body-chain record that bound the certificate to its member}
   checkpoint     the first signed checkpoint whose seq reaches the end of the decision's records (the chain
                  segment runs through it), and checkpoint_key: the public key that signed it
-A resolution's package is its own signing record and certificate around its source's package.
+A resolution's package is its own signing record and certificate around its source's package, and `pdf`: the
+issued PDF's SHA-256, document id and version, the signer's and the seal's certificates (PEM).
 """
 from __future__ import annotations
 
@@ -119,7 +120,8 @@ def _conclusions(body_id: str, kind: str, target_id: str, data: dict) -> list[di
     return out
 
 
-def for_resolution(body_id: str, *, resolution: dict, sign_seq: int, source_kind: str, source_id: str) -> dict:
+def for_resolution(body_id: str, *, resolution: dict, sign_seq: int, source_kind: str, source_id: str,
+                   pdf: dict | None = None) -> dict:
     """A signed resolution's package: `resolution` is its view (resolution_id, number, title, ...); `sign_seq` the
     seq of the body-chain record written when the chair signed, whose data carries `signature` (the record
     signatures.verify returned), `signer` (user id) and `document_sha256` (the signed content). The source's
@@ -140,6 +142,10 @@ def for_resolution(body_id: str, *, resolution: dict, sign_seq: int, source_kind
             signature.get("cert_fingerprint")), "binding": bindings(body_id, [signature]).get(
             signature.get("cert_fingerprint"))},
         "source": source,
+        # The issued PDF: its SHA-256 and version, the signer's certificate and the body's seal certificate,
+        # checked against the PDF's two signatures by the offline verifier.
+        "pdf": {k: (pdf or {}).get(k) for k in ("document_id", "version", "sha256", "signer_certificate",
+                                                 "seal_certificate")} if pdf else None,
         "head": source["head"],
         "anchors": source["anchors"],
         "anchors_pem": source["anchors_pem"],

@@ -10,13 +10,15 @@ from typing import Callable
 
 from chalicelib.adapters import store
 from chalicelib.adapters.store import Item, make
-from chalicelib.services.context import Principal
+from chalicelib.services.context import Principal, remember, replay_if_seen
 from chalicelib.domain import clock, ids
 from chalicelib.domain import resolution as domain
 from chalicelib.domain import rules as rules_engine
 from chalicelib.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState
 from chalicelib.domain.roster import VOTING_ROLES, voting_members
-from chalicelib.services import bodies, checkpoints, documents, exchange, notify, room as meeting_room, signatures
+from chalicelib.domain import resolution_text
+from chalicelib.services import (bodies, checkpoints, documents, exchange, issuing, notify, room as meeting_room, seals,
+                               signatures)
 from chalicelib.services import evidence as evidence_builder
 
 log = logging.getLogger("ecabinet.resolutions")
@@ -44,6 +46,12 @@ def counter_key(body_id: str, year: int) -> tuple[str, str]:
 
 def number_key(body_id: str, year: int, n: int) -> tuple[str, str]:
     return f"BODY#{body_id}", f"RESNO#{year}#{n:06d}"
+
+
+def source_key(body_id: str, kind: str, source_id: str) -> tuple[str, str]:
+    """One per poll or ballot that grounds a resolution not withdrawn: created with the draft under a
+    not-exists condition, removed when the draft is withdrawn."""
+    return f"BODY#{body_id}", f"RESSRC#{kind}#{source_id}"
 
 
 def draft_key(body_id: str, year: int, resolution_id: str) -> tuple[str, str]:
@@ -75,6 +83,7 @@ def view(d: dict) -> dict:
         "signed_at": d.get("signed_at"),
         "signature_block": d.get("signature_block"),
         "signature": d.get("signature"),
+        "document": d.get("document"),
         "created_at": d["created_at"],
         "created_by": d["created_by"],
         "document_type": d.get("document_type") or "resolution",
@@ -207,6 +216,8 @@ def create(principal: Principal, body_id: str, *, title: str, source: dict, docu
                 label="resolution")
     work.create(make(*draft_key(body_id, data["drafted_year"], resolution_id), "resolution_entry",
                      _summary(data, domain.DRAFT)), label="entry")
+    work.create(make(*source_key(body_id, kind, source_id), "resolution_source", {"resolution_id": resolution_id}),
+                label="source_taken")
     # The source must still be closed when the draft is written (nothing reopens it in between).
     work.check(f"BODY#{body_id}", f"{kind.upper()}#{source_id}", Item.state == "closed", label="source")
     documents.attach(work, body_id, [document_id], f"resolution:{resolution_id}",
@@ -220,6 +231,10 @@ def create(principal: Principal, body_id: str, *, title: str, source: dict, docu
     except store.Cancelled as exc:
         if exc.label == "source":
             raise Conflict("Nguồn của nghị quyết vừa thay đổi trạng thái; hãy tải lại và thử lại.") from None
+        if exc.label == "source_taken":
+            taken = store.data_of(store.get(*source_key(body_id, kind, source_id))) or {}
+            raise Conflict("Quyết định này đã có một nghị quyết (chưa rút); mỗi biểu quyết hoặc phiếu lấy ý kiến "
+                           "chỉ được ban hành một nghị quyết.", resolution_id=taken.get("resolution_id")) from None
         raise
     return out
 
@@ -258,6 +273,9 @@ def withdraw(principal: Principal, body_id: str, resolution_id: str) -> dict:
     caller.require("secretariat", action="rút dự thảo nghị quyết")
     d = _load(body_id, resolution_id)
     work, state = _transition(caller, body_id, d, "withdraw", [], {}, domain.WITHDRAWN)
+    # The source may ground a new draft once this one is withdrawn.
+    work.delete(Item(*source_key(body_id, d["source"]["kind"], d["source"]["id"])),
+                Item.pk.does_not_exist() | (Item.data["resolution_id"] == resolution_id), label="source_free")
     out = view({**d, "_state": state})
     _commit(work, out, 200)
     return out
@@ -281,7 +299,9 @@ def _signer_of(caller, d: dict) -> bool:
     raise Forbidden("Chỉ chủ tọa, hoặc phó chủ tọa được chủ tọa ủy quyền, được ký ban hành nghị quyết.")
 
 
-def sign(principal: Principal, body_id: str, resolution_id: str, signature: dict) -> dict:
+def _signing_context(principal: Principal, body_id: str, resolution_id: str):
+    """Who signs what: the caller (the chair, or the deputy it was delegated to), the draft, its passed source
+    and the member's stored data; 403/404/409 as for signing itself."""
     member_item = store.get(*bodies.member_key(body_id, principal.user_id))
     caller = bodies.place(principal, body_id, member_item, loaded=True)
     d = _visible(caller, _load(body_id, resolution_id))
@@ -290,14 +310,63 @@ def sign(principal: Principal, body_id: str, resolution_id: str, signature: dict
     kind, source_id = d["source"]["kind"], d["source"]["id"]
     source_data = store.data_of(store.get(f"BODY#{body_id}", f"{kind.upper()}#{source_id}")) or {"_state": "missing"}
     _require_passed(kind, source_data)
-    record = signatures.verify(store.plain(member_item.data), signature=signature, action="resolution_sign",
+    return caller, d, delegated, source_data, store.plain(member_item.data)
+
+
+def _page(body: dict, d: dict, source_data: dict, signer_name: str, delegated: bool):
+    names = []
+    if d.get("recipients"):
+        found = store.batch_get([bodies.member_key(d["body_id"], u) for u in d["recipients"]])
+        for u in d["recipients"]:
+            member = bodies.member_from(found.get(bodies.member_key(d["body_id"], u)))
+            names.append(member.name if member else u)
+    return resolution_text.page(body=body, resolution=d, source_kind=d["source"]["kind"], source=source_data,
+                                signer_name=signer_name, delegated=delegated, recipient_names=names)
+
+
+def _certificate(member: dict) -> dict:
+    certificate = member.get("certificate")
+    if not certificate:
+        raise ValidationFailed("Người ký chưa đăng ký chứng thư số; không thể ký văn bản điện tử.",
+                               reason="no_certificate")
+    return certificate
+
+
+def prepare_sign(principal: Principal, body_id: str, resolution_id: str) -> dict:
+    """Render the resolution's PDF and prepare the signer's PAdES signature for their registered certificate:
+    `to_sign` is the DER of the CMS signed attributes, valid PREPARE_SECONDS."""
+    caller, d, delegated, source_data, member = _signing_context(principal, body_id, resolution_id)
+    certificate = _certificate(member)
+    replay_if_seen()
+    body = bodies.load_body(body_id)
+    symbol = bodies.rules_of(body).resolution_symbol
+    prepared = issuing.prepare(body_id, resolution_id, caller.user_id, certificate,
+                               _page(body, d, source_data, caller.member.name, delegated), symbol)
+    out = {"prepare_id": prepared.prepare_id, "to_sign": prepared.to_sign, "alg": prepared.alg,
+           "expires_at": prepared.expires_at, "pdf_url": prepared.pdf_url}
+    remember(200, out)
+    return out
+
+
+def sign(principal: Principal, body_id: str, resolution_id: str, signature: dict,
+         pdf_signature: dict | None = None) -> dict:
+    caller, d, delegated, source_data, member = _signing_context(principal, body_id, resolution_id)
+    kind, source_id = d["source"]["kind"], d["source"]["id"]
+    record = signatures.verify(member, signature=signature, action="resolution_sign",
                                body_id=body_id, target_id=resolution_id, user_id=caller.user_id,
                                content=d["document_sha256"])
+    if not pdf_signature:
+        raise ValidationFailed("Thiếu chữ ký trên văn bản (pdf_signature): hãy chuẩn bị ký (sign/prepare) rồi ký "
+                               "lên bản PDF của nghị quyết.", reason="no_pdf_signature")
+    signed_pdf, prepare_id = issuing.signed_by_signer(body_id, resolution_id, caller.user_id,
+                                                      _certificate(member), pdf_signature, now())
     body = bodies.load_body(body_id)
     rules = bodies.rules_of(body)
+    seal = seals.for_body(body_id, body["name"])
     term = caller.member.term_on(clock.today())
     signer = {"user_id": caller.user_id, "name": caller.member.name, "title": term.title if term else "",
               "role": caller.role, "delegated": delegated}
+    place = body.get("place") or (domain.CAPITAL if body.get("level") == "central" else None)
 
     # A delegated deputy signs only while the delegation still names them.
     guard = (Item.state == domain.DRAFT) & (Item.data["delegate"] == caller.user_id) if delegated else \
@@ -314,8 +383,21 @@ def sign(principal: Principal, body_id: str, resolution_id: str, signature: dict
                   "signature_block": domain.signature_block(level=body["level"], signer_name=caller.member.name,
                                                             signed_at=at, delegated=delegated,
                                                             place=body.get("place"))}
-        out = view({**issued, "_state": domain.ISSUED})
+        # The number and date are stamped and sealed before the commit that takes the number: a lost race
+        # seals again with the next number; the object of a lost attempt is never referenced.
+        issued_pdf = issuing.sealed(signed_pdf, number, at, seal, body["name"], place)
+        doc = documents.load(body_id, d["document_id"])
+        key = issuing.issued_object(body_id, resolution_id, ids.new_id("att"))
+        s3_version = documents.put_generated(body_id, key, issued_pdf)
         work = bodies.uow(body_id, caller)
+        reference = documents.add_generated_version(
+            work, body_id, doc, caller.user_id, filename=issuing.FILENAME, content_type="application/pdf",
+            data=issued_pdf, key=key, s3_version_id=s3_version, at=clock.iso(at))
+        issued["document"] = reference
+        issued["pdf"] = {**reference, "signer_certificate": _certificate(member)["pem"],
+                         "seal_certificate": seal.cert_pem, "prepare_id": prepare_id}
+        out = view({**issued, "_state": domain.ISSUED})
+        work.delete(issuing.forget(body_id, resolution_id, prepare_id), Item.pk.exists(), label="prepared")
         if counter is None:
             work.create(make(*counter_key(body_id, year), "resolution_counter", {"year": year, "last": n},
                              version=n), label="counter")
@@ -323,7 +405,7 @@ def sign(principal: Principal, body_id: str, resolution_id: str, signature: dict
             work.update(Item(*counter_key(body_id, year)),
                         [Item.version.set(n), Item.data["last"].set(n)], Item.version == last, label="counter")
         fields = [Item.data[k].set(issued[k]) for k in ("number", "year", "serial", "signer", "signed_at",
-                                                          "signature", "signature_block")]
+                                                          "signature", "signature_block", "document", "pdf")]
         # The resolution keeps the seq of its own signing record, which the evidence package starts from.
         work.update_with_records(Item(*res_key(body_id, resolution_id)), lambda records, fields=fields: [
             Item.state.set(domain.ISSUED), Item.version.add(1), *fields,
@@ -340,11 +422,11 @@ def sign(principal: Principal, body_id: str, resolution_id: str, signature: dict
             "document_sha256": d["document_sha256"], "signer": caller.user_id, "signer_name": signer["name"],
             "signer_identity": caller.member.signing_identity, "signer_role": caller.role,
             "signer_title": signer["title"], "delegated": delegated, "signed_at": issued["signed_at"],
-            "signature": record, "signature_block": issued["signature_block"]})
+            "signature": record, "signature_block": issued["signature_block"], "pdf": issued["pdf"]})
         try:
             work.commit(response=(200, out), at=issued["signed_at"])
         except store.Cancelled as exc:
-            if exc.label in ("counter", "number"):
+            if exc.label in ("counter", "number", "document", "version"):
                 stats["number_retries"] += 1
                 time.sleep(random.uniform(0.001, 0.01) * min(attempt + 1, 10))
                 continue
@@ -359,6 +441,8 @@ def sign(principal: Principal, body_id: str, resolution_id: str, signature: dict
             if exc.label == "roster_rev":
                 body = bodies.load_body(body_id)
                 continue
+            if exc.label == "prepared":
+                raise ValidationFailed(issuing.STALE, reason="stale_prepare") from None
             raise
         checkpoints.after_decision(body_id)
         _distribute(body_id, issued)
@@ -394,8 +478,9 @@ def _cursor_sk(cursor: str | None, pk: str) -> str | None:
 
 def list_resolutions(principal: Principal, body_id: str, *, year: int | None, q: str | None, state: str | None,
                      limit: int, cursor: str | None) -> dict:
-    """A year's resolutions: drafts and withdrawn ones under the year they were drafted, then the issued ones
-    in number order; each list is one key range of the body's partition, and `q` filters within the year."""
+    """A year's register, newest first: drafts and withdrawn ones under the year they were drafted (newest
+    first), then the issued ones from the highest number down; each list is one key range of the body's
+    partition, and `q` filters within the year."""
     caller = bodies.place(principal, body_id)
     year = year or domain.resolution_year(now())
     if state is not None and state not in domain.STATES:
@@ -426,7 +511,7 @@ def list_resolutions(principal: Principal, body_id: str, *, year: int | None, q:
     for i, prefix in enumerate(prefixes):
         page_cursor = _cursor_at(pk, resume) if (resume and resume.startswith(prefix)) else None
         while True:
-            rows, page_cursor = store.query(pk, prefix, limit=limit, cursor=page_cursor)
+            rows, page_cursor = store.query(pk, prefix, limit=limit, cursor=page_cursor, forward=False)
             for row in rows:
                 entry = store.plain(row.data)
                 if wanted(entry):
@@ -440,6 +525,20 @@ def list_resolutions(principal: Principal, body_id: str, *, year: int | None, q:
     return {"items": items, "next_cursor": None, "year": year}
 
 
+# ---------------------------------------------------------------------------------------- the issued PDF
+
+def document_link(principal: Principal, body_id: str, resolution_id: str) -> dict:
+    """A short-lived link to the issued, signed PDF, for anyone on the roster; issuing it is audited."""
+    caller = bodies.place(principal, body_id)
+    d = _visible(caller, _load(body_id, resolution_id))
+    if d["_state"] != domain.ISSUED or not d.get("document"):
+        raise WrongState("nghị quyết", domain.STATE_NAMES_VI.get(d["_state"], d["_state"]),
+                         "tải văn bản đã ban hành")
+    ref = d["document"]
+    return documents.link_to_version(caller, body_id, ref["document_id"], int(ref["version"]),
+                                     on=f"resolution:{resolution_id}")
+
+
 # ---------------------------------------------------------------------------------------- evidence
 
 def evidence(principal: Principal, body_id: str, resolution_id: str) -> dict:
@@ -451,4 +550,5 @@ def evidence(principal: Principal, body_id: str, resolution_id: str) -> dict:
     if d["_state"] != domain.ISSUED:
         raise WrongState("nghị quyết", domain.STATE_NAMES_VI.get(d["_state"], d["_state"]), "lập hồ sơ chứng cứ")
     return evidence_builder.for_resolution(body_id, resolution=view(d), sign_seq=int(d["issued_seq"]),
-                                           source_kind=d["source"]["kind"], source_id=d["source"]["id"])
+                                           source_kind=d["source"]["kind"], source_id=d["source"]["id"],
+                                           pdf=d.get("pdf"))

@@ -20,6 +20,7 @@ from chalicelib.adapters import local_events, store
 from chalicelib.api.http import ROUTES, RouteSpec
 from chalicelib.domain import clock
 from tests.support import SMALL_ROSTER, certify, sign
+from tests.support import sign_resolution as sign_from_tablet
 
 VOTERS = ("chair", "deputy", "m1", "m2", "m3")
 PLACEHOLDER = re.compile(r"{(\w+)}")
@@ -89,9 +90,7 @@ def answer(api, world: World, ballot: str, user: str, choice: str = "agree", as_
 
 
 def sign_resolution(api, world: World, resolution: str, user: str, as_user: str | None = None):
-    sig = sign(world.key(user), action="resolution_sign", body_id=world.body, target_id=resolution, user_id=user,
-               content=world.doc_sha256)
-    return api.post(f"/v1/bodies/{world.body}/resolutions/{resolution}/sign", as_user or user, {"signature": sig})
+    return sign_from_tablet(api, world.body, resolution, user, world.key(user), world.doc_sha256, as_user=as_user)
 
 
 def new_poll(api, body: str, meeting: str, item: str, question: str) -> str:

@@ -2,7 +2,12 @@
 room, 4 remote from their phones, 2 absent; 25 signed yes votes pass the resolution with threshold 14."""
 from __future__ import annotations
 
-from tests.support import certify, sign
+import shutil
+import subprocess
+
+import requests
+
+from tests.support import certify, sign, sign_resolution
 
 SEC, CHAIR = "vpcp-chuyen-vien", "thu-tuong"
 MEMBERS = ["thu-tuong"] + [f"pho-thu-tuong-{n}" for n in range(1, 5)] + [f"bo-truong-{n:02d}" for n in range(1, 23)]
@@ -51,7 +56,7 @@ def run_meeting(api, body: str, members: list[str], starts_at: str, in_room: int
             "final": api.get(f"/v1/bodies/{body}/polls/{p}", SEC).json}
 
 
-def test_first_meeting_of_24_june_2019_passes_with_25_of_27(api, government):
+def test_first_meeting_of_24_june_2019_passes_with_25_of_27(api, government, tmp_path):
     run = run_meeting(api, government, MEMBERS, "2019-06-24T08:00:00+07:00", in_room=21, remote=4)
     room = run["room"]
     assert room["attendance"] == {"in_room": 21, "remote": 4, "deputy": 0, "absent": 2}
@@ -67,6 +72,28 @@ def test_first_meeting_of_24_june_2019_passes_with_25_of_27(api, government):
         assert poll["outcome"]["rule"] == "majority_of_total"
     assert run["final"]["state"] == "closed" and run["final"]["outcome"]["final"] is True
     assert run["final"]["seal"]["leaves"] == 25
+
+    # The meeting ends with its resolution issued as a signed PDF: the Prime Minister signs on the tablet, the
+    # Government's seal numbers and dates it.
+    from tests.api.test_resolutions import draft_document
+
+    doc, sha = draft_document(api, government, "Dự thảo Nghị quyết phiên họp Chính phủ thường kỳ tháng 5/2019")
+    res = api.post(f"/v1/bodies/{government}/resolutions", SEC, {
+        "title": "Nghị quyết phiên họp Chính phủ thường kỳ tháng 5 năm 2019", "source": {"poll_id": run["poll_id"]},
+        "document_id": doc})
+    assert res.status == 201, res
+    issued = sign_resolution(api, government, res.json["resolution_id"], CHAIR, certify(government, CHAIR), sha)
+    assert issued.status == 200, issued
+    # This branch numbers `1/NQ-CP`; with the two-digit numbering of Decree 30/2020 (Annex I) it reads `01/NQ-CP`.
+    assert issued.json["number"] in ("1/NQ-CP", "01/NQ-CP") and issued.json["state"] == "issued"
+    link = api.get(f"/v1/bodies/{government}/resolutions/{res.json['resolution_id']}/document", "bo-truong-22")
+    assert link.status == 200, link
+    pdf = requests.get(link.json["url"], timeout=30).content
+    assert pdf.startswith(b"%PDF") and link.json["sha256"] == issued.json["document"]["sha256"]
+    if shutil.which("pdfsig"):
+        (tmp_path / "nghi-quyet.pdf").write_bytes(pdf)
+        report = subprocess.run(["pdfsig", str(tmp_path / "nghi-quyet.pdf")], capture_output=True, text=True).stdout
+        assert report.count("Signature is Valid.") == 2, report
 
 
 def test_the_same_meeting_on_the_2025_roster_of_25_needs_13(api):

@@ -20,7 +20,7 @@ from chalicelib.domain import audit, clock
 from chalicelib.domain.errors import DomainError
 from chalicelib.services import notifications, polls, streams
 from tests.api.test_access_matrix import World, build_world, minimal_body, ok, snapshot
-from tests.support import SMALL_ROSTER, certify, sign
+from tests.support import SMALL_ROSTER, certify, pdf_signature, sign
 
 # ------------------------------------------------------------------------- votes racing a poll's close
 
@@ -256,14 +256,19 @@ def first_request(api, world: World, spec, key: str):
     if spec.path.endswith("/sign"):
         return "chair", path, {"signature": sign(
             world.key("chair"), action="resolution_sign", body_id=world.body, target_id=world.ids["resolution"],
-            user_id="chair", content=world.doc_sha256)}
+            user_id="chair", content=world.doc_sha256), "pdf_signature": pdf_signature(
+            api, world.body, world.ids["resolution"], "chair", world.key("chair"))}
     payload = minimal_body(spec, world)
     if spec.path.endswith("/items/{item}/polls"):  # an item of its own: the world's items are decided or polled
         item = ok(api.post(world.path("/v1/bodies/{body}/meetings/{meeting}/items"), "sec",
                            {"title": f"Đề án {key[-6:]}"}))["item_id"]
         path = world.path(spec.path, item=item)
     if spec.path == "/v1/bodies/{body}/resolutions":
-        payload = {"title": "Nghị quyết lặp", "source": {"poll_id": world.passed_poll}, "document_id": world.ids["doc"]}
+        # A decision of its own: the world's passed poll already grounds the world's resolution (one per poll).
+        from tests.api.test_resolutions import closed_poll
+
+        payload = {"title": "Nghị quyết lặp", "source": {"poll_id": closed_poll(world.body)},
+                   "document_id": world.ids["doc"]}
     elif spec.path.endswith("/documents"):
         payload = {"title": "Tờ trình", "filename": "a.pdf", "content_type": "application/pdf", "size": 10,
                    "sha256": "0" * 64}

@@ -19,7 +19,7 @@ from chalicelib.domain import clock
 from chalicelib.services import documents, room as meeting_room
 from chalicelib.services import notifications
 from chalicelib.services import resolutions as service
-from tests.support import SMALL_ROSTER, certify, sign
+from tests.support import SMALL_ROSTER, certify, pdf_signature, sign, sign_resolution
 
 PDF = "application/pdf"
 # The small roster with an email address for everyone, so that distribution can be read in the outbox.
@@ -133,9 +133,7 @@ def draft(api, body: str, source: dict, title: str = "Nghị quyết phiên họ
 
 
 def signed(api, body: str, res: dict, user: str, key: str):
-    signature = sign(key, action="resolution_sign", body_id=body, target_id=res["resolution_id"], user_id=user,
-                     content=res["document_sha256"])
-    return api.post(f"/v1/bodies/{body}/resolutions/{res['resolution_id']}/sign", user, {"signature": signature})
+    return sign_resolution(api, body, res["resolution_id"], user, key, res["document_sha256"])
 
 
 def at_vietnam(monkeypatch, text: str) -> None:
@@ -316,8 +314,9 @@ def test_a_repeated_sign_with_the_same_idempotency_key_replays_the_first_answer(
     signature = sign(key, action="resolution_sign", body_id=body, target_id=res["resolution_id"], user_id="chair",
                      content=res["document_sha256"])
     path = f"/v1/bodies/{body}/resolutions/{res['resolution_id']}/sign"
-    first = api.post(path, "chair", {"signature": signature}, headers={"Idempotency-Key": "ky-1"})
-    second = api.post(path, "chair", {"signature": signature}, headers={"Idempotency-Key": "ky-1"})
+    pdf = pdf_signature(api, body, res["resolution_id"], "chair", key)
+    first = api.post(path, "chair", {"signature": signature, "pdf_signature": pdf}, headers={"Idempotency-Key": "ky-1"})
+    second = api.post(path, "chair", {"signature": signature, "pdf_signature": pdf}, headers={"Idempotency-Key": "ky-1"})
     assert first.status == second.status == 200
     assert second.json == first.json and second.headers.get("idempotent-replayed") == "true"
 
@@ -337,7 +336,7 @@ def test_numbering_restarts_on_1_january_vietnam_time(api, body, monkeypatch):
         [("01/NQ-CP", 2025), ("02/NQ-CP", 2025), ("01/NQ-CP", 2026)]
     assert third["signature_block"]["date"] == "Ngày 01 tháng 01 năm 2026"
     listed = api.get(f"/v1/bodies/{body}/resolutions?year=2025&state=issued", "m1").json["items"]
-    assert [x["number"] for x in listed] == ["01/NQ-CP", "02/NQ-CP"]
+    assert [x["number"] for x in listed] == ["02/NQ-CP", "01/NQ-CP"]  # the register: newest first
     listed = api.get(f"/v1/bodies/{body}/resolutions?year=2026", "m1").json["items"]
     assert [x["number"] for x in listed] == ["01/NQ-CP"]
 
@@ -350,13 +349,15 @@ def test_twenty_concurrent_signings_number_1_to_20_without_gap_or_duplicate(api,
               for i in range(20)]
     signatures = [sign(key, action="resolution_sign", body_id=body, target_id=d["resolution_id"], user_id="chair",
                        content=d["document_sha256"]) for d in drafts]
+    pdfs = [pdf_signature(api, body, d["resolution_id"], "chair", key) for d in drafts]
     barrier = threading.Barrier(20)
     results, errors = {}, []
 
     def run(i):
         barrier.wait()
         try:
-            results[i] = service.sign(Principal("chair", False), body, drafts[i]["resolution_id"], signatures[i])
+            results[i] = service.sign(Principal("chair", False), body, drafts[i]["resolution_id"], signatures[i],
+                                      pdfs[i])
         except Exception as exc:  # reported below, never swallowed
             errors.append(repr(exc))
 
@@ -369,7 +370,7 @@ def test_twenty_concurrent_signings_number_1_to_20_without_gap_or_duplicate(api,
     serials = sorted(int(r["number"].split("/")[0]) for r in results.values())
     assert serials == list(range(1, 21))
     listed = api.get(f"/v1/bodies/{body}/resolutions?state=issued&limit=200", "m1").json["items"]
-    assert [x["number"] for x in listed] == [f"{n:02d}/NQ-CP" for n in range(1, 21)]
+    assert [x["number"] for x in listed] == [f"{n:02d}/NQ-CP" for n in range(20, 0, -1)]  # newest first
     stored = {x["resolution_id"]: x["number"] for x in listed}
     assert stored == {i: r["number"] for i, r in ((r["resolution_id"], r) for r in results.values())}
 
@@ -473,4 +474,17 @@ def test_evidence_of_the_first_meeting_replay_verifies_offline(api):
     result = verify_package(package.json, list(signatures.anchors()))
     assert result["ok"], result["problems"]
     assert result["tally"]["yes"] == 25 and result["outcome"]["passed"] is True
+    # The issued PDF: named in the package with both signers' certificates, and checked with it offline.
+    assert package.json["pdf"]["sha256"] == r.json["document"]["sha256"]
+    assert "BEGIN CERTIFICATE" in package.json["pdf"]["signer_certificate"]
+    assert "BEGIN CERTIFICATE" in package.json["pdf"]["seal_certificate"]
+    link = api.get(f"/v1/bodies/{gov}/resolutions/{res['resolution_id']}/document", "bo-truong-01").json
+    pdf = requests.get(link["url"], timeout=30).content
+    result = verify_package(package.json, list(signatures.anchors()), pdf)
+    assert result["ok"], result["problems"]
+    tampered = pdf[:400] + bytes([pdf[400] ^ 0x01]) + pdf[401:]  # one bit of the signed bytes changed
+    result = verify_package({**package.json, "pdf": {**package.json["pdf"], "sha256": hashlib.sha256(
+        tampered).hexdigest()}}, list(signatures.anchors()), tampered)
+    assert not result["ok"] and {p["code"] for p in result["problems"]} & {"pdf_chain", "pdf_signature",
+                                                                          "pdf_modified"}
     assert package.json["signing"]["certificate"]

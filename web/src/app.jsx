@@ -10,6 +10,7 @@ import { MyWork } from './screens/MyWork.jsx';
 import { BallotScreen } from './screens/Ballot.jsx';
 import { MeetingRoom } from './screens/MeetingRoom.jsx';
 import { ResolutionScreen } from './screens/Resolution.jsx';
+import { RegisterScreen } from './screens/Register.jsx';
 import { SecretariatHome, BallotForm, MeetingForm, UploadScreen } from './screens/Secretariat.jsx';
 import { ReportsScreen } from './screens/Reports.jsx';
 import { revokeAllObjectUrls } from './documents.js';
@@ -23,6 +24,7 @@ const ROUTES = [
   ['/', MyWork],
   ['/ballots/:ballotId', BallotScreen],
   ['/meetings/:meetingId', MeetingRoom],
+  ['/resolutions', RegisterScreen, 'reports'],
   ['/resolutions/:resolutionId', ResolutionScreen],
   ['/secretariat', SecretariatHome, 'secretariat'],
   ['/secretariat/ballots/new', BallotForm, 'secretariat'],

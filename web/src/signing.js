@@ -99,3 +99,19 @@ export async function signAction({ action, bodyId, targetId, userId, content }) 
   const { alg, value } = await signer.sign(userId, new TextEncoder().encode(text));
   return { signature: { alg, value, signed_at }, canonical: text };
 }
+
+/** Sign raw bytes (a PDF signature's CMS signed attributes, `to_sign`) with the user's key: base64 `value`. */
+export async function signBytes(userId, bytes) {
+  if (enrolment) await enrolment.catch(() => {});
+  if (devCaStage && !(await signer.hasKey(userId))) await prepareKey(userId, { stageLocal: true });
+  const { alg, value } = await signer.sign(userId, bytes);
+  return { alg, value };
+}
+
+/** Standard base64 to bytes. */
+export function fromBase64(b64) {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}

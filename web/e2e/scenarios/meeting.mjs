@@ -144,13 +144,27 @@ export async function meetingScenario(browser, cast, state, step) {
   await chair.page.locator(`a[href="${resolutionPath}"]`).click();
   await chair.page.getByRole('button', { name: 'Ký nghị quyết' }).click();
   await chair.page.getByRole('dialog').waitFor();
+  // The chair reviews the rendered PDF (pdf.js, inline) before signing it.
+  await chair.page.getByTestId('review-pdf-text').filter({ hasText: 'CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM' })
+    .waitFor({ state: 'attached', timeout: 60000 });
+  await chair.page.getByTestId('review-pdf-text').filter({ hasText: 'TM. CHÍNH PHỦ' }).waitFor({ state: 'attached' });
+  await chair.page.locator('[data-testid="review-pdf"] canvas.pdf-page').first().waitFor();
   await shot(chair.page, 'chair-resolution-confirm-phone');
   await chair.page.getByRole('button', { name: 'Ký số', exact: true }).click();
   const number = (await chair.page.getByTestId('resolution-number').textContent()).trim();
   assert(/^\d{2,}\/NQ-CP$/.test(number), `resolution number "${number}"`);
-  await chair.page.getByText('TM. CHÍNH PHỦ').waitFor();
+  await chair.page.getByText('TM. CHÍNH PHỦ').first().waitFor();
   await axe(chair.page, 'resolution-signed-phone');
   await shot(chair.page, 'chair-resolution-signed-phone');
+
+  step('the secretariat finds it in the register by its number and opens it');
+  await go(sec.page, '/resolutions');
+  await sec.page.getByTestId('register-q').fill(number);
+  await sec.page.getByRole('button', { name: 'Tìm', exact: true }).click();
+  await sec.page.getByTestId('register-list').getByText(number).first().waitFor();
+  await sec.page.getByTestId('register-list').locator(`a[href="${resolutionPath}"]`).click();
+  await sec.page.getByTestId('resolution-number').filter({ hasText: number }).waitFor();
+  await axe(sec.page, 'resolution-register');
 
   step('chair ends the meeting; the secretariat reads the KPIs');
   await chair.page.setViewportSize({ width: 1024, height: 768 });

@@ -1,12 +1,14 @@
-// A resolution: the draft with its document, the chair's signature (on a phone too), the number once issued.
+// A resolution: the draft with its document; the chair reviews the rendered PDF and signs it (on a phone too);
+// once issued, everyone reads the signed PDF with its number.
 import { useState } from 'preact/hooks';
 import { api, bodyPath, enc, newIdempotencyKey } from '../api.js';
 import { BODY_ID } from '../config.js';
-import { signAction } from '../signing.js';
+import { fromBase64, signAction, signBytes } from '../signing.js';
 import { getDocument, loadDocumentBytes } from '../documents.js';
 import { RESOLUTION_STATES, fmtDateTime } from '../format.js';
 import { useRoster } from '../roster.js';
 import { Dossier } from '../components/Dossier.jsx';
+import { PdfViewer } from '../components/PdfViewer.jsx';
 import { useAsync, useSession, Problem, Loading, PageTitle, Badge, ConfirmDialog, Receipt } from '../components/ui.jsx';
 
 /** The SHA-256 to sign: computed from the bytes the chair can read, checked against the declared one. */
@@ -39,6 +41,10 @@ export function ResolutionScreen({ resolutionId }) {
   const [signed, setSigned] = useState(null);
   const [idemKey] = useState(newIdempotencyKey);
 
+  const issuedLink = useAsync(
+    () => (res.data?.state === 'issued' || signed ? api(`${path}/document`) : Promise.resolve(null)),
+    [path, res.data?.state, Boolean(signed)],
+  );
   const r = res.data;
   if (res.loading && !r) return <Loading />;
   if (!r) return <Problem error={res.error} />;
@@ -52,7 +58,10 @@ export function ResolutionScreen({ resolutionId }) {
     setPreparing(true);
     setError(null);
     try {
-      setHash(await documentHash(r));
+      const checked = await documentHash(r);
+      // The server renders the resolution's PDF and prepares the PAdES signature for this signer's certificate.
+      const prepared = await api(`${path}/sign/prepare`, { method: 'POST', body: {} });
+      setHash({ ...checked, prepared });
     } catch (e) {
       setError(e);
     } finally {
@@ -67,7 +76,12 @@ export function ResolutionScreen({ resolutionId }) {
       const { signature } = await signAction({
         action: 'resolution_sign', bodyId: BODY_ID, targetId: r.resolution_id, userId: session.userId, content: hash.sha256,
       });
-      const out = await api(`${path}/sign`, { method: 'POST', body: { signature }, idempotencyKey: idemKey });
+      const { value } = await signBytes(session.userId, fromBase64(hash.prepared.to_sign));
+      const out = await api(`${path}/sign`, {
+        method: 'POST',
+        body: { signature, pdf_signature: { prepare_id: hash.prepared.prepare_id, value } },
+        idempotencyKey: idemKey,
+      });
       setSigned({ ...out, signed_at: out?.signed_at || signature.signed_at });
       setHash(null);
       res.reload();
@@ -106,13 +120,17 @@ export function ResolutionScreen({ resolutionId }) {
           </p>
         </section>
       )}
+      {issued && issuedLink.data?.url && (
+        <PdfViewer url={issuedLink.data.url} title="Văn bản đã ban hành (có chữ ký số)" testId="issued-pdf" />
+      )}
       {signed && <Receipt title={`Đã ký và ban hành nghị quyết số ${number || ''}`} receipt={signed.receipt} signedAt={signed.signed_at} />}
       {canSign && (
         <section class="card" aria-labelledby="h-sign">
           <h2 id="h-sign">Ký ban hành</h2>
-          <p>Nghị quyết được ký số bằng chứng thư của Thủ tướng và cấp số khi ký.</p>
+          <p>Xem văn bản nghị quyết sẽ ký; văn bản được ký số bằng chứng thư của người ký, cấp số, ghi ngày và đóng
+            dấu số của cơ quan khi ban hành.</p>
           <button type="button" class="btn btn-primary btn-block" onClick={prepare} disabled={preparing}>
-            {preparing ? 'Đang kiểm tra văn bản…' : 'Ký nghị quyết'}
+            {preparing ? 'Đang chuẩn bị văn bản…' : 'Ký nghị quyết'}
           </button>
           <Problem error={!hash ? error : null} />
         </section>
@@ -126,8 +144,11 @@ export function ResolutionScreen({ resolutionId }) {
         onConfirm={sign}
         onCancel={() => (setHash(null), setError(null))}
       >
+        {hash?.prepared?.pdf_url && (
+          <PdfViewer url={hash.prepared.pdf_url} title="Văn bản sẽ ký (số và ngày được ghi khi ban hành)" testId="review-pdf" />
+        )}
         <p>
-          Ký số nghị quyết “{r.title}”. Mã băm SHA-256 của văn bản
+          Ký số nghị quyết “{r.title}”. Mã băm SHA-256 của dự thảo
           {hash?.fromBytes ? ' (tính từ văn bản vừa tải về)' : ' (theo hồ sơ đã đăng ký)'}:
         </p>
         <p>
