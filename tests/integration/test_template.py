@@ -26,20 +26,6 @@ ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 ALL_METHODS = {"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"}
 
 
-@pytest.fixture(scope="session")
-def packaged(tmp_path_factory):
-    # Native builds Lambda cannot load are allowed here (this reads the template); `make package` refuses them.
-    result = packaging.package("prod", tmp_path_factory.mktemp("package") / "prod", allow_host_wheels=True)
-    for line in result.not_lambda_builds:
-        warnings.warn(f"packaged for the template checks only, not a Lambda build: {line}")
-    return result
-
-
-@pytest.fixture(scope="session")
-def template(packaged) -> dict:
-    return packaged.template
-
-
 def _resources(template, kind):
     return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}
 
