@@ -66,6 +66,7 @@ class Settings:
     notify_max_attempts: int
     xray: bool
     email_sender: str = "thong-bao@example.gov.vn"
+    oidc_user_claim: str = "sub"
 
     @property
     def is_local(self) -> bool:
@@ -99,6 +100,9 @@ def load(env: dict | None = None) -> Settings:
     email_sender = env.get("EMAIL_SENDER", "thong-bao@example.gov.vn")
     if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", email_sender):
         raise SettingsError("EMAIL_SENDER must be an email address (an SES-verified identity)")
+    user_claim = env.get("OIDC_USER_CLAIM") or "sub"
+    if not re.fullmatch(r"[A-Za-z0-9_:.\-]{1,64}", user_claim):
+        raise SettingsError("OIDC_USER_CLAIM must be a claim name such as sub, preferred_username or custom:user_id")
     return Settings(
         stage=stage,
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "ap-southeast-1",
@@ -123,6 +127,7 @@ def load(env: dict | None = None) -> Settings:
         notify_max_attempts=_int(env, "NOTIFY_MAX_ATTEMPTS", 5, 1, 20),
         xray=env.get("XRAY", "off" if local else "on") == "on",
         email_sender=email_sender,
+        oidc_user_claim=user_claim,
     )
 
 

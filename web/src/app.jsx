@@ -13,6 +13,7 @@ import { ResolutionScreen } from './screens/Resolution.jsx';
 import { SecretariatHome, BallotForm, MeetingForm, UploadScreen } from './screens/Secretariat.jsx';
 import { ReportsScreen } from './screens/Reports.jsx';
 import { revokeAllObjectUrls } from './documents.js';
+import { endSession, forget as forgetOidcTokens } from './oidc.js';
 
 const ROUTES = [
   ['/', MyWork],
@@ -42,13 +43,16 @@ export function App() {
     revokeAllObjectUrls();
     await docCache.wipe();
     setExpired(reason === 'expired');
+    // Signed in with OIDC: a sign-out also ends the issuer's session (its logout page brings the user back).
+    if (reason === 'expired') forgetOidcTokens();
+    else if (await endSession()) return;
     navigate('/sign-in', { replace: true });
   };
 
   useEffect(() => onUnauthenticated(() => signOut({ reason: 'expired' })), []);
 
   useEffect(() => {
-    if (!session && !path.startsWith('/sign-in')) {
+    if (!session && !path.startsWith('/sign-in') && !path.startsWith('/auth/callback')) {
       const back = path !== '/' ? `?next=${encodeURIComponent(path)}` : '';
       navigate(`/sign-in${back}`, { replace: true });
     }
