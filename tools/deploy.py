@@ -3,7 +3,8 @@
     python -m tools.deploy stack --stage prod --bucket <artifact bucket> [--params "K=V K=V"]
     python -m tools.deploy web --stage prod
 
-`stack` uploads the zip and the template to the artifact bucket (`aws cloudformation package`; the template is
+`stack` first deploys the CloudFront web ACL (infra/edge.yaml) in us-east-1, where CloudFront needs it, then uploads
+the zip and the template to the artifact bucket (`aws cloudformation package`; the template is
 over the 51,200 bytes CloudFormation takes inline) and deploys it from S3 (`aws cloudformation deploy
 --s3-bucket`). `web` reads the stack's outputs, writes the web app's /config.json (its OIDC settings), uploads
 web/dist to the web bucket and invalidates the distribution. Either stops with a non-zero status, saying what is
@@ -55,6 +56,8 @@ def deploy_stack(stage: str, bucket: str | None, params: str = "") -> None:
     out = ROOT / "build" / "package" / stage
     if not (out / "sam.json").exists():
         raise Missing(f"{out / 'sam.json'} is missing: run make package STAGE={stage} first")
+    if "CloudFrontWebAclArn=" not in params:
+        params = f"{params} CloudFrontWebAclArn={deploy_edge(stage)}".strip()
     packaged = out / "packaged.json"
     _aws("cloudformation", "package", "--template-file", str(out / "sam.json"), "--s3-bucket", bucket,
          "--s3-prefix", stack_name(stage), "--output-template-file", str(packaged), "--use-json")
@@ -65,6 +68,17 @@ def deploy_stack(stage: str, bucket: str | None, params: str = "") -> None:
         command += ["--parameter-overrides", *shlex.split(params)]
     _aws(*command)
     print(f"deployed {stack_name(stage)}; publish the web app with: make deploy-web STAGE={stage}")
+
+
+def deploy_edge(stage: str) -> str:
+    """The CloudFront web ACL (infra/edge.yaml), in us-east-1 as CloudFront requires: its ARN."""
+    name = f"{stack_name(stage)}-edge"
+    _aws("cloudformation", "deploy", "--region", "us-east-1", "--template-file", str(ROOT / "infra" / "edge.yaml"),
+         "--stack-name", name, "--parameter-overrides", f"Stage={stage}", "--no-fail-on-empty-changeset")
+    text = _aws("cloudformation", "describe-stacks", "--region", "us-east-1", "--stack-name", name, "--output", "json",
+                capture=True)
+    found = {o["OutputKey"]: o["OutputValue"] for o in json.loads(text)["Stacks"][0].get("Outputs", [])}
+    return found["WebAclArn"]
 
 
 def outputs(stage: str) -> dict:
@@ -81,6 +95,7 @@ def web_config(out: dict) -> dict:
         "authorization_endpoint": out.get("OidcAuthorizationEndpoint") or None,
         "token_endpoint": out.get("OidcTokenEndpoint") or None,
         "end_session_endpoint": out.get("OidcEndSessionEndpoint") or None,
+        "revocation_endpoint": out.get("OidcRevocationEndpoint") or None,
         "redirect_path": "/auth/callback", "post_logout_path": "/sign-in"}}
 
 

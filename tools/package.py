@@ -86,7 +86,43 @@ def merge_overlay(stage: str, names=OVERLAYS) -> dict:
     stage_param = merged["Parameters"]["Stage"]
     stage_param["Default"] = stage
     stage_param["AllowedValues"] = [stage]  # a stage's package deploys that stage only
+    for resource in merged["Resources"].values():  # a packaged stage is never local
+        if resource.get("Condition") == "IsCloud":
+            del resource["Condition"]
+    # A cloud stack names its web app's origin (CORS, sign-in callbacks), over HTTPS; the default is local's.
+    origin = merged["Parameters"]["WebOrigin"]
+    origin.pop("Default", None)
+    origin["AllowedPattern"] = "^https://[^/,*\\s]+$"
     return merged
+
+
+# ---- what every function gets, whoever adds it: alarms, and an on-failure destination when it is scheduled ----
+
+ALARMS = {"Errors": "raised an error (a failed invocation)", "Throttles": "was throttled (concurrency limit)"}
+FAILURES_QUEUE = "ScheduledFailuresQueue"
+
+
+def add_function_operations(template: dict) -> None:
+    """An Errors and a Throttles alarm to the alert topic for every function, and for every scheduled function an
+    EventInvokeConfig that sends a failed run to the scheduled failures queue: generated here from the functions
+    Chalice packaged, so a new handler is covered without an edit of infra/."""
+    resources = template["Resources"]
+    for name, res in sorted(resources.items()):
+        if res.get("Type") != "AWS::Serverless::Function":
+            continue
+        for metric, meaning in ALARMS.items():
+            resources[f"{name}{metric}Alarm"] = {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+                "AlarmDescription": f"The function {name} {meaning}.",
+                "Namespace": "AWS/Lambda", "MetricName": metric,
+                "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": name}}],
+                "Statistic": "Sum", "Period": 300, "EvaluationPeriods": 1, "Threshold": 1,
+                "ComparisonOperator": "GreaterThanOrEqualToThreshold", "TreatMissingData": "notBreaching",
+                "AlarmActions": [{"Ref": "AlertsTopic"}], "OKActions": [{"Ref": "AlertsTopic"}]}}
+        if any(e.get("Type") == "Schedule" for e in res["Properties"].get("Events", {}).values()):
+            resources[f"{name}InvokeConfig"] = {"Type": "AWS::Lambda::EventInvokeConfig", "Properties": {
+                "FunctionName": {"Ref": name}, "Qualifier": "$LATEST", "MaximumRetryAttempts": 2,
+                "MaximumEventAgeInSeconds": 3600,
+                "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": [FAILURES_QUEUE, "Arn"]}}}}}
 
 
 # ---- dependencies from the virtualenv ----
@@ -331,6 +367,16 @@ def check(template: dict) -> None:
         role = res["Properties"].get("Role")
         if not (isinstance(role, dict) and role.get("Fn::GetAtt", [None])[0] in roles):
             problems.append(f"{key}: no role of its own in infra/functions.yaml (Role is {role!r})")
+        statements = []
+        if isinstance(role, dict) and role.get("Fn::GetAtt", [None])[0] in roles:
+            for policy in resources[role["Fn::GetAtt"][0]]["Properties"].get("Policies", []):
+                statements += policy["PolicyDocument"]["Statement"]
+        scheduled = any(e.get("Type") == "Schedule" for e in res["Properties"].get("Events", {}).values())
+        if scheduled and not any("sqs:SendMessage" in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+                                 and s.get("Resource") == {"Fn::GetAtt": [FAILURES_QUEUE, "Arn"]}
+                                 for s in statements):
+            problems.append(f"{key}: a scheduled function whose role cannot send to its on-failure destination "
+                            f"(add sqs:SendMessage on !GetAtt {FAILURES_QUEUE}.Arn in infra/functions.yaml)")
         for name, event in res["Properties"].get("Events", {}).items():
             if event.get("Type") == "SQS":
                 props = event["Properties"]
@@ -409,6 +455,7 @@ def package(stage: str, out: Path | None = None, wheelhouse: Path = WHEELHOUSE,
     for res in template["Resources"].values():
         if res.get("Type") == "AWS::Serverless::Function":
             res["Properties"]["Runtime"] = RUNTIME  # Chalice names the Python that runs it
+    add_function_operations(template)
     (out / "sam.json").write_text(json.dumps(template, indent=2))
     check(template)
     if trust_anchors:

@@ -57,15 +57,21 @@ def test_without_a_bucket_it_names_deploy_bucket_and_fails(fake_aws, capsys):
 
 
 def test_the_template_is_uploaded_and_deployed_from_the_bucket(fake_aws):
-    log, _ = fake_aws
+    log, outputs = fake_aws
+    acl = "arn:aws:wafv2:us-east-1:111122223333:global/webacl/ecabinet-prod-edge/abc"
+    outputs.write_text(json.dumps({"Stacks": [{"Outputs": [{"OutputKey": "WebAclArn", "OutputValue": acl}]}]}))
     assert deploy.main(["stack", "--stage", "prod", "--bucket", "artifacts",
                         "--params", "PlatformAdmins=admin-1 AlarmEmail=ops@example.gov.vn"]) == 0
     calls = log.read_text().splitlines()
+    edge = next(c for c in calls if c.startswith("cloudformation deploy --region us-east-1"))
+    assert "infra/edge.yaml" in edge and "--stack-name ecabinet-prod-edge" in edge
     package = next(c for c in calls if c.startswith("cloudformation package"))
-    deployed = next(c for c in calls if c.startswith("cloudformation deploy"))
+    deployed = next(c for c in calls if c.startswith("cloudformation deploy --template-file"))
+    assert calls.index(edge) < calls.index(deployed)
     assert "--s3-bucket artifacts" in package and "--s3-bucket artifacts" in deployed
-    assert "--stack-name ecabinet-prod" in deployed and "CAPABILITY_IAM" in deployed
-    assert deployed.endswith("--parameter-overrides PlatformAdmins=admin-1 AlarmEmail=ops@example.gov.vn")
+    assert "--stack-name ecabinet-prod " in deployed and "CAPABILITY_IAM" in deployed
+    assert deployed.endswith("--parameter-overrides PlatformAdmins=admin-1 AlarmEmail=ops@example.gov.vn "
+                             f"CloudFrontWebAclArn={acl}")
 
 
 def test_the_web_app_is_published_with_its_sign_in_settings(fake_aws):
