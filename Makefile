@@ -64,7 +64,7 @@ package: $(STAMP)
 	$(BIN)/python -m tools.package --stage $(STAGE) $(if $(TRUST_ANCHORS),--trust-anchors "$(TRUST_ANCHORS)")
 
 lint: package
-	$(BIN)/cfn-lint --non-zero-exit-code error build/package/$(STAGE)/sam.json
+	$(BIN)/cfn-lint --non-zero-exit-code error build/package/$(STAGE)/sam.json infra/edge.yaml
 
 deploy: $(STAMP)
 	$(BIN)/python -m tools.deploy check --stage $(STAGE) --bucket "$(DEPLOY_BUCKET)"
