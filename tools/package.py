@@ -246,8 +246,8 @@ def dependencies(requirements: Path, wheelhouse: Path, allow_host_wheels: bool, 
             deps.not_lambda_builds.append(f"{label} ({', '.join(tags)})")
         deps.sources.append(f"{label} venv {','.join(tags)}")
         for entry in dist.files or []:
-            if entry.parts[0] == ".." or entry.suffix == ".pth":
-                continue  # console scripts and path hooks belong to the virtualenv, not to the package
+            if entry.parts[0] == ".." or entry.suffix in (".pth", ".pyc"):
+                continue  # console scripts and path hooks belong to the virtualenv; its bytecode to its Python
             source = Path(dist.locate_file(entry))
             if source.is_file():
                 deps.files.append((source, entry.as_posix()))
@@ -263,7 +263,7 @@ def _dependencies_zip(deps: Dependencies) -> Path:
     """The dependencies alone, zipped once per set of sources (compressing them is most of packaging's time)."""
     import hashlib
 
-    key = hashlib.sha256("\n".join([RUNTIME, *deps.sources]).encode()).hexdigest()[:16]
+    key = hashlib.sha256("\n".join([RUNTIME, "no-venv-bytecode", *deps.sources]).encode()).hexdigest()[:16]
     path = ROOT / "build" / "package" / ".dependencies" / f"{key}.zip"
     if path.exists():
         return path
@@ -418,6 +418,40 @@ def _replace_in_zip(archive: Path, name: str, data: bytes) -> None:
     tmp.replace(archive)
 
 
+def runtime_python() -> str | None:
+    """An interpreter of the functions' Python version on this machine, if any (pyenv's shims answer 127 for a
+    version that is not selected, so each candidate is tried)."""
+    candidates = sorted(str(p) for p in (Path.home() / ".pyenv" / "versions").glob(f"{PYTHON_VERSION}*/bin/python"))
+    candidates += [c for c in (shutil.which(f"python{PYTHON_VERSION}"),) if c]
+    for candidate in candidates:
+        if subprocess.run([candidate, "-c", "pass"], capture_output=True).returncode == 0:
+            return candidate
+    return None
+
+
+def add_bytecode(archive: Path) -> bool:
+    """Compile the zip's modules for the functions' Python and add the bytecode: Lambda's /var/task is read-only, so
+    without it every cold start compiles every module it imports (measured by make bench). Unchecked-hash .pyc
+    files, since a zip keeps source times to two seconds only. False when no such Python is here."""
+    python = runtime_python()
+    if python is None:
+        return False
+    with tempfile.TemporaryDirectory() as tmp:
+        with zipfile.ZipFile(archive) as src:
+            src.extractall(tmp)
+        subprocess.run([python, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash", tmp],
+                       check=False, capture_output=True)
+        staged = archive.with_suffix(".tmp")
+        with zipfile.ZipFile(archive) as src, zipfile.ZipFile(staged, "w", zipfile.ZIP_DEFLATED) as dst:
+            for info in src.infolist():
+                dst.writestr(info, src.read(info))
+            tag = f"cpython-{PYTHON_VERSION.replace('.', '')}"
+            for pyc in sorted(Path(tmp).rglob(f"*.{tag}.pyc")):
+                dst.write(pyc, pyc.relative_to(tmp).as_posix())
+        staged.replace(archive)
+    return True
+
+
 def package(stage: str, out: Path | None = None, wheelhouse: Path = WHEELHOUSE,
             allow_host_wheels: bool = False, trust_anchors: Path | None = None) -> Result:
     """The stage's deployment. `trust_anchors` (a PEM bundle) replaces the stage's bundle in the zip; a prod
@@ -460,6 +494,9 @@ def package(stage: str, out: Path | None = None, wheelhouse: Path = WHEELHOUSE,
     check(template)
     if trust_anchors:
         _replace_in_zip(out / "deployment.zip", anchors_file.relative_to(ROOT).as_posix(), anchors)
+    if not allow_host_wheels and not add_bytecode(out / "deployment.zip"):
+        print(f"package: WARNING no python{PYTHON_VERSION} here: the zip carries no bytecode, so each cold start "
+              "compiles the modules it imports", file=sys.stderr)
     with zipfile.ZipFile(out / "deployment.zip") as archive:
         unzipped = sum(info.file_size for info in archive.infolist())
         names = archive.namelist()

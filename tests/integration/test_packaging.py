@@ -56,3 +56,18 @@ def test_the_first_administrators_and_the_user_claim_reach_every_function(templa
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
     assert variables["PLATFORM_ADMINS"] == {"Ref": "PlatformAdmins"}
     assert variables["OIDC_USER_CLAIM"] == {"Ref": "OidcUserClaim"}
+
+
+def test_the_zip_carries_bytecode_for_the_functions_python(tmp_path):
+    python = packaging.runtime_python()
+    if python is None:
+        pytest.skip(f"no python{packaging.PYTHON_VERSION} on this machine")
+    archive = tmp_path / "deployment.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        out.writestr("app.py", "VALUE = 42\n")
+        out.writestr("chalicelib/__init__.py", "")
+    assert packaging.add_bytecode(archive)
+    tag = "cpython-" + packaging.PYTHON_VERSION.replace(".", "")
+    with zipfile.ZipFile(archive) as done:
+        names = set(done.namelist())
+    assert {"app.py", f"__pycache__/app.{tag}.pyc", f"chalicelib/__pycache__/__init__.{tag}.pyc"} <= names
