@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextvars
 import fnmatch
+import re
 import threading
 from collections import defaultdict
 
@@ -25,6 +26,14 @@ RESOURCE_SERVICE = {"AWS::DynamoDB::Table": "dynamodb", "AWS::S3::Bucket": "s3",
                     "AWS::SNS::Topic": "sns", "AWS::KMS::Key": "kms", "AWS::Logs::LogGroup": "logs",
                     "AWS::KMS::Alias": "kms", "AWS::Lambda::Function": "lambda",
                     "AWS::Serverless::Function": "lambda", "AWS::Events::EventBus": "events"}
+
+# Calls only stage local makes (setting up the stand-in), never made in the cloud: not a role's business.
+LOCAL_ONLY = {"ses:VerifyEmailIdentity"}  # chalicelib/adapters/senders.py: the stand-in has no verified sender
+
+# What Lambda's SQS event source mapping does with the consumer's role (the local pump also looks the queue's URL
+# up and makes failed messages visible again at once, which the mapping does not).
+MAPPING_ACTIONS = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
+PUMP = "pump:"
 
 _running: contextvars.ContextVar[str | None] = contextvars.ContextVar("lambda_handler", default=None)
 _lock = threading.Lock()
@@ -48,7 +57,10 @@ def _record(params=None, model=None, **_):
     if handler is None or model is None:
         return
     service = model.service_model.signing_name or model.service_model.endpoint_prefix
-    for action in actions_of(service, model.name, params or {}):
+    actions = set(actions_of(service, model.name, params or {})) - LOCAL_ONLY
+    if handler.startswith(PUMP):
+        handler, actions = handler[len(PUMP):], actions & MAPPING_ACTIONS
+    for action in actions:
         with _lock:
             RECORDED[handler][action].add(f"{model.service_model.service_name}.{model.name}")
 
@@ -87,11 +99,26 @@ def install() -> None:
         original = cls.__dict__["__call__"]
 
         def call(self, event, context, _original=original):
-            if _running.get() is not None:  # a subclass's __call__ already marked it
+            handler = f"{self.func.__module__}.{self.func.__name__}"
+            if _running.get() == handler:  # a subclass's __call__ already marked it
                 return _original(self, event, context)
-            return running(f"{self.func.__module__}.{self.func.__name__}", _original, self, event, context)
+            # Also inside another handler (stage local's POST /v1/dev/tick runs the scheduled functions and
+            # consumers within an API request): in the cloud each runs as its own function.
+            return running(handler, _original, self, event, context)
 
         cls.__call__ = call
+
+    # The local event pump polls the queues as Lambda's event source mapping does in the cloud, where the mapping
+    # uses the consumer's role: its receive, delete and attribute calls are the consumer function's.
+    from chalicelib.adapters import local_events
+
+    drain_once = local_events.drain_once
+
+    def attributed_drain_once(app, name, *args, **kwargs):
+        func = app.handler_map[name].func
+        return running(f"{PUMP}{func.__module__}.{func.__name__}", drain_once, app, name, *args, **kwargs)
+
+    local_events.drain_once = attributed_drain_once
 
 
 # ---- the template's side ----
@@ -128,7 +155,7 @@ def _resource_services(template: dict, node) -> set[str]:
         if item == "*":
             out.add("*")
         elif isinstance(item, str):
-            parts = item.split(":")
+            parts = re.sub(r"\$\{[^}]*\}", "x", item).split(":")
             out.add(parts[2] if len(parts) > 2 and parts[0] == "arn" else "*")
         elif isinstance(item, dict) and "Fn::GetAtt" in item:
             kind = template["Resources"].get(item["Fn::GetAtt"][0], {}).get("Type")
@@ -136,10 +163,8 @@ def _resource_services(template: dict, node) -> set[str]:
         elif isinstance(item, dict) and "Fn::Sub" in item:
             text = item["Fn::Sub"] if isinstance(item["Fn::Sub"], str) else item["Fn::Sub"][0]
             if text.startswith("arn:"):
-                out.add(text.split(":")[2])
+                out.add(re.sub(r"\$\{[^}]*\}", "x", text).split(":")[2])  # ${AWS::Partition} holds colons
             else:
-                import re
-
                 refs = re.findall(r"\$\{(\w+)\.Arn\}", text)
                 kinds = {RESOURCE_SERVICE.get(template["Resources"].get(r, {}).get("Type"), "*") for r in refs}
                 out |= kinds or {"*"}

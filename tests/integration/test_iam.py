@@ -107,6 +107,18 @@ def test_a_function_missing_from_the_template_or_without_a_role_is_reported_by_n
                      "(add one in infra/functions.yaml)"]
 
 
+def test_a_handler_run_inside_another_is_attributed_to_its_own_function(api):
+    """POST /v1/dev/tick (stage local) runs the scheduled functions and consumers inside an API request; in the
+    cloud each is its own function, so their calls are theirs, not the API handler's."""
+    before = {h: set(a) for h, a in iam.snapshot().items()}
+    result = api.post("/v1/dev/tick", "platform-admin")
+    assert result.status == 200, result
+    after = iam.snapshot()
+    assert after.get(SWEEP, {}).keys() >= {"dynamodb:Query"}
+    new_api = set(after.get(iam.API_HANDLER, {})) - before.get(iam.API_HANDLER, set())
+    assert not {a for a in new_api if a.startswith(("sqs:ReceiveMessage", "ses:", "sns:"))}, new_api
+
+
 def test_wildcards_and_services_are_evaluated_as_iam_does():
     template = {"Resources": {"T": {"Type": "AWS::DynamoDB::Table"}, "Q": {"Type": "AWS::SQS::Queue"}}}
     statements = [{"Effect": "Allow", "Action": ["dynamodb:Get*", "sqs:SendMessage"],
@@ -117,6 +129,10 @@ def test_wildcards_and_services_are_evaluated_as_iam_does():
     assert iam.allowed(template, statements, "sqs:SendMessage")
     assert iam.allowed(template, statements, "sns:Publish")
     # An action allowed only on another service's resource is not allowed.
+    ses = [{"Effect": "Allow", "Action": "ses:SendEmail",
+            "Resource": {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/x"}}]
+    assert iam.allowed(template, ses, "ses:SendEmail")
+    assert not iam.allowed(template, ses, "sqs:SendMessage")
     wrong = [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": {"Fn::GetAtt": ["T", "Arn"]}}]
     assert not iam.allowed(template, wrong, "s3:GetObject")
     denied = statements + [{"Effect": "Deny", "Action": "dynamodb:*", "Resource": "*"}]
