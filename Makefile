@@ -59,34 +59,29 @@ clean:
 	rm -rf build .local
 
 # ---- cloud deployment (docs/DEPLOY.md) ----
-# `make package STAGE=prod`: build/package/$(STAGE)/{sam.json,deployment.zip}, offline (tools/package.py).
-# `make lambda-wheels`: once, online: Lambda builds of native packages whose installed build Lambda cannot load.
-# `make deploy STAGE=prod DEPLOY_BUCKET=<artifact bucket> [PARAMS="OidcIssuer=... AlarmEmail=..."]`.
+# `make package STAGE=prod TRUST_ANCHORS=<pem>`: build/package/$(STAGE)/{sam.json,deployment.zip} (tools/package.py);
+#   fetches the Lambda (python3.12) builds of native packages itself the first time they are missing; prod
+#   refuses to package without a trust anchor (TRUST_ANCHORS, or the stage's chalicelib/trust/<stage>.pem).
+# `make deploy STAGE=prod DEPLOY_BUCKET=<artifact bucket> [PARAMS="PlatformAdmins=... AlarmEmail=..."]`.
+# `make deploy-web STAGE=prod`: web/dist + /config.json to the web bucket, CloudFront invalidated.
 DEPLOY_BUCKET ?=
 PARAMS ?=
-.PHONY: lambda-wheels
+TRUST_ANCHORS ?=
+.PHONY: lambda-wheels deploy-web
 
 lambda-wheels: $(STAMP)
 	$(BIN)/python -m tools.package --fetch-wheels
 
 package: $(STAMP)
-	$(BIN)/python -m tools.package --stage $(STAGE)
+	$(BIN)/python -m tools.package --stage $(STAGE) $(if $(TRUST_ANCHORS),--trust-anchors "$(TRUST_ANCHORS)")
 
 lint: package
-	$(BIN)/cfn-lint --non-zero-exit-code error build/package/$(STAGE)/sam.json
+	$(BIN)/cfn-lint --non-zero-exit-code error build/package/$(STAGE)/sam.json infra/edge.yaml
 
-deploy: package
-	@if ! command -v aws >/dev/null 2>&1 || [ -z "$(DEPLOY_BUCKET)" ] || ! aws sts get-caller-identity >/dev/null 2>&1; then \
-	  echo "Not deploying: this needs the AWS CLI, credentials of the target account, and DEPLOY_BUCKET."; \
-	  echo "The package is ready in build/package/$(STAGE). With an account configured, run:"; \
-	  echo "  make deploy STAGE=$(STAGE) DEPLOY_BUCKET=<bucket for artifacts> PARAMS=\"AlarmEmail=ops@example.gov.vn\""; \
-	  echo "which runs:"; \
-	  echo "  aws cloudformation package --template-file build/package/$(STAGE)/sam.json --s3-bucket <bucket> --output-template-file build/package/$(STAGE)/packaged.json"; \
-	  echo "  aws cloudformation deploy --template-file build/package/$(STAGE)/packaged.json --stack-name ecabinet-$(STAGE) --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND [--parameter-overrides ...]"; \
-	else \
-	  set -e; \
-	  aws cloudformation package --template-file build/package/$(STAGE)/sam.json --s3-bucket "$(DEPLOY_BUCKET)" \
-	    --output-template-file build/package/$(STAGE)/packaged.json; \
-	  aws cloudformation deploy --template-file build/package/$(STAGE)/packaged.json --stack-name ecabinet-$(STAGE) \
-	    --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND $(if $(PARAMS),--parameter-overrides $(PARAMS)); \
-	fi
+deploy: $(STAMP)
+	$(BIN)/python -m tools.deploy check --stage $(STAGE) --bucket "$(DEPLOY_BUCKET)"
+	$(MAKE) --no-print-directory package STAGE=$(STAGE) TRUST_ANCHORS="$(TRUST_ANCHORS)"
+	$(BIN)/python -m tools.deploy stack --stage $(STAGE) --bucket "$(DEPLOY_BUCKET)" --params "$(PARAMS)"
+
+deploy-web: web
+	$(BIN)/python -m tools.deploy web --stage $(STAGE)

@@ -13,6 +13,7 @@ import os
 import shutil
 import statistics
 import subprocess
+import tempfile
 import sys
 import threading
 import time
@@ -264,6 +265,7 @@ def main() -> int:
     finally:
         live.stop(api_process, moto)
     results["cold_import"] = cold_import(env)
+    results["cold_start"] = cold_start(env)
     results["package"] = package_size()
     results["idle"] = idle.idle_cpu()
     OUT.mkdir(parents=True, exist_ok=True)
@@ -755,6 +757,72 @@ def cold_import(env: dict, runs: int = 10) -> dict:
     return {"import_app_ms": app_ms - base, "python_start_ms": base, "ratio_to_python_start": app_ms / base}
 
 
+COLD_START = """
+import json, sys, time
+t0 = time.perf_counter()
+import app
+t1 = time.perf_counter()
+event = {"resource": "/v1/health", "path": "/v1/health", "httpMethod": "GET", "headers": {},
+         "multiValueHeaders": {}, "queryStringParameters": None, "multiValueQueryStringParameters": None,
+         "pathParameters": None, "stageVariables": None, "body": None, "isBase64Encoded": False,
+         "requestContext": {"resourcePath": "/v1/health", "httpMethod": "GET", "path": "/v1/health",
+                            "stage": "v1", "requestId": "bench", "identity": {"sourceIp": "127.0.0.1"}}}
+answer = app.app(event, None)
+t2 = time.perf_counter()
+import jwt, cryptography.x509  # what the first authenticated request imports (PyJWT, cryptography)
+t3 = time.perf_counter()
+print(json.dumps({"init_ms": (t1 - t0) * 1000, "first_request_ms": (t2 - t1) * 1000,
+                  "token_libraries_ms": (t3 - t2) * 1000, "status": answer["statusCode"]}))
+"""
+
+
+def _python312() -> str | None:
+    """A Python 3.12 interpreter that runs (pyenv's shims answer 127 for a version not selected)."""
+    candidates = sorted(str(p) for p in (Path.home() / ".pyenv" / "versions").glob("3.12*/bin/python"))
+    candidates += [c for c in (shutil.which("python3.12"),) if c]
+    for candidate in candidates:
+        if subprocess.run([candidate, "-c", "pass"], capture_output=True).returncode == 0:
+            return candidate
+    return None
+
+
+def cold_start(env: dict, runs: int = 7) -> dict:
+    """A Lambda cold start as the function pays it, in fresh processes: the init (`import app`, what Lambda runs
+    before the first invocation), the first API request (/v1/health) and the token libraries the first
+    authenticated request loads; medians, with a bare interpreter start of the same run as the ratio's base. Also
+    with the packaged zip (make package) on python3.12, the functions' runtime, where that Python is here."""
+    def measure(python: str, cwd: Path, extra_env: dict) -> dict:
+        rows, bases = [], []
+        for _ in range(runs):
+            t = time.perf_counter()
+            subprocess.run([python, "-c", "pass"], cwd=cwd, check=True)
+            bases.append((time.perf_counter() - t) * 1000)
+            out = subprocess.run([python, "-c", COLD_START], cwd=cwd, env=extra_env, check=True, capture_output=True,
+                                 text=True).stdout
+            rows.append(json.loads(out.strip().splitlines()[-1]))
+        base = statistics.median(bases)
+        figures = {k: statistics.median(r[k] for r in rows) for k in ("init_ms", "first_request_ms", "token_libraries_ms")}
+        total = sum(figures.values())
+        return {**figures, "total_ms": total, "python_start_ms": base, "ratio_to_python_start": total / base}
+
+    app_env = {**os.environ, **env, "XRAY": "off"}
+    result = {"venv_python": measure(PY, ROOT, app_env)}
+    zipped = ROOT / "build" / "package" / "prod" / "deployment.zip"
+    python312 = _python312()
+    if zipped.exists() and python312:
+        with tempfile.TemporaryDirectory() as tmp:
+            with zipfile.ZipFile(zipped) as archive:
+                archive.extractall(tmp)
+            lambda_env = {"PATH": os.environ.get("PATH", ""), "STAGE": "prod", "TABLE_NAME": "bench",
+                          "BUCKET_NAME": "bench", "OIDC_ISSUER": "https://issuer.invalid", "OIDC_AUDIENCE": "bench",
+                          "TRUST_ANCHORS_FILE": "chalicelib/trust/prod.pem", "XRAY": "off",
+                          "AWS_DEFAULT_REGION": standin.REGION, "PYTHONDONTWRITEBYTECODE": "1"}
+            result["lambda_zip_python312"] = measure(python312, Path(tmp), lambda_env)
+    else:
+        result["lambda_zip_python312"] = {"note": "make package STAGE=prod and a python3.12 are needed"}
+    return result
+
+
 def package_size() -> dict:
     """Size of the packaged Lambda zip (make package) if it was built; runtime requirements only."""
     for stage in ("prod", "dev"):
@@ -796,6 +864,13 @@ def table(r: dict) -> str:
               "KMS seal, store)",
               f"cold import of app.py: {r['cold_import']['import_app_ms']:.0f} ms over a bare interpreter start "
               f"({r['cold_import']['ratio_to_python_start']:.1f}x python start)"]
+    for label, c in r.get("cold_start", {}).items():
+        if "total_ms" in c:
+            lines.append(f"cold start ({label}): init {c['init_ms']:.0f} ms + first request {c['first_request_ms']:.0f} ms "
+                         f"+ token libraries {c['token_libraries_ms']:.0f} ms = {c['total_ms']:.0f} ms "
+                         f"({c['ratio_to_python_start']:.1f}x python start)")
+        else:
+            lines.append(f"cold start ({label}): {c['note']}")
     p = r["package"]
     lines.append(f"package: {p['zip_mb']:.1f} MB zipped, {p['unzipped_mb']:.1f} MB unzipped ({p['stage']})" if "zip_mb" in p
                  else f"package: {p['note']}")

@@ -75,6 +75,7 @@ class Settings:
     email_sender: str = "thong-bao@example.gov.vn"
     checkpoint_key_id: str = ""
     checkpoints_bucket: str = ""
+    oidc_user_claim: str = "sub"
 
     @property
     def is_local(self) -> bool:
@@ -111,6 +112,9 @@ def load(env: dict | None = None) -> Settings:
     live_url = env.get("LIVE_URL", "")
     if live_url and not re.fullmatch(r"wss?://[^\s?#]+", live_url):
         raise SettingsError("LIVE_URL must be a ws:// or wss:// URL without a query")
+    user_claim = env.get("OIDC_USER_CLAIM") or "sub"
+    if not re.fullmatch(r"[A-Za-z0-9_:.\-]{1,64}", user_claim):
+        raise SettingsError("OIDC_USER_CLAIM must be a claim name such as sub, preferred_username or custom:user_id")
     return Settings(
         stage=stage,
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "ap-southeast-1",
@@ -144,6 +148,7 @@ def load(env: dict | None = None) -> Settings:
         live_ticket_seconds=_int(env, "LIVE_TICKET_SECONDS", 60, 5, 600),
         checkpoint_key_id=env.get("CHECKPOINT_KEY_ID", ""),
         checkpoints_bucket=env.get("CHECKPOINTS_BUCKET", ""),
+        oidc_user_claim=user_claim,
     )
 
 

@@ -12,6 +12,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tools import standin  # noqa: E402
+from tests import iam  # noqa: E402
+
+iam.install()  # before any AWS client exists: every function's AWS actions are recorded (tests/iam.py)
 
 _server, ENDPOINT = standin.start_moto()
 OUTPUTS = standin.deploy(ENDPOINT)
@@ -31,6 +34,16 @@ from tests.support import Api  # noqa: E402  (imports the app, after the environ
 
 
 _gateway = None
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The IAM check reads what every function did during the run: it runs last."""
+    last = [i for i in items if i.get_closest_marker("after_everything")]
+    items[:] = [i for i in items if i not in last] + last
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "after_everything: runs after every other test of the session")
 
 
 def pytest_sessionfinish(session, exitstatus):

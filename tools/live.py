@@ -42,11 +42,13 @@ def start_api(env: dict, port: int | None = None) -> tuple[subprocess.Popen, str
 
 
 def start_web(api_url: str, port: int | None = None, docs_origin: str = "",
-              live_origin: str = "") -> tuple[subprocess.Popen, str]:
+              live_origin: str = "", web_config: str = "") -> tuple[subprocess.Popen, str]:
+    """The web server; `web_config` is a JSON file served as /config.json (how the app signs in)."""
     port = port or free_port()
     process = subprocess.Popen([sys.executable, str(ROOT / "tools" / "web_server.py")], cwd=ROOT,
                                env={**os.environ, "WEB_PORT": str(port), "API_URL": api_url,
-                                    "DOCS_ORIGIN": docs_origin, "LIVE_ORIGIN": live_origin},
+                                    "DOCS_ORIGIN": docs_origin, "LIVE_ORIGIN": live_origin,
+                                    "WEB_CONFIG": web_config},
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     _wait(base + "/", process)

@@ -99,7 +99,7 @@ def _complete(endpoint: str, outputs: dict) -> None:
     rules = _template()["Resources"]["DocumentsBucket"]["Properties"].get("CorsConfiguration", {}).get("CorsRules")
     if rules:
         s3.put_bucket_cors(Bucket=outputs["BucketName"], CORSConfiguration={"CORSRules": [
-            {"AllowedMethods": r["AllowedMethods"], "AllowedOrigins": r["AllowedOrigins"],
+            {"AllowedMethods": r["AllowedMethods"], "AllowedOrigins": _local(r["AllowedOrigins"]),
              "AllowedHeaders": r.get("AllowedHeaders", []), "ExposeHeaders": r.get("ExposedHeaders", []),
              "MaxAgeSeconds": r.get("MaxAge", 0)} for r in rules]})
     config = s3.get_bucket_notification_configuration(Bucket=outputs["BucketName"])
@@ -126,6 +126,13 @@ def _checkpoint_key(endpoint: str, outputs: dict) -> None:
     made = kms.create_key(Description=props["Description"], KeySpec=props["KeySpec"], KeyUsage=props["KeyUsage"],
                           Tags=[{"TagKey": "ecabinet", "TagValue": "checkpoint"}])
     outputs["CheckpointKeyId"] = made["KeyMetadata"]["KeyId"]
+
+
+def _local(value):
+    """A template value as stage local decides it (an `!If [IsLocal, local, cloud]` takes its first branch)."""
+    if isinstance(value, dict) and list(value) == ["Fn::If"] and value["Fn::If"][0] == "IsLocal":
+        return value["Fn::If"][1]
+    return value
 
 
 def _template() -> dict:

@@ -4,7 +4,8 @@ Static files come from web/dist with an SPA fallback to index.html; `/v1/*` and 
 to API_URL so the app calls the API with relative URLs from the same origin (the CSP allows nothing else).
 Environment: WEB_PORT (default 8080), API_URL (default http://127.0.0.1:8000), WEB_DIST (default web/dist),
 DOCS_ORIGIN (the S3 endpoint origin that presigned document links point at; added to connect-src), LIVE_ORIGIN
-(the live room's WebSocket origin; added to connect-src).
+(the live room's WebSocket origin; added to connect-src), WEB_CONFIG (a JSON file served as /config.json: the OIDC
+settings; its issuer is added to connect-src).
 Standard library only; binds 127.0.0.1 only.
 """
 
@@ -56,8 +57,29 @@ mimetypes.add_type("image/svg+xml", ".svg")
 mimetypes.add_type("application/manifest+json", ".webmanifest")
 
 
-def content_security_policy(docs_origin: str | None, live_origin: str | None = None) -> str:
-    connect = "'self'" + (f" {docs_origin}" if docs_origin else "") + (f" {live_origin}" if live_origin else "")
+def _web_config() -> bytes | None:
+    """WEB_CONFIG: a JSON file served as /config.json (the OIDC settings a deployment writes there); unset = no
+    /config.json, and the app signs in with development tokens."""
+    raw = os.environ.get("WEB_CONFIG", "").strip()
+    return Path(raw).read_bytes() if raw else None
+
+
+def _oidc_origins(config: bytes | None) -> list[str]:
+    """The origins the app calls to sign in (the issuer's discovery, token and revocation endpoints)."""
+    import json
+
+    if not config:
+        return []
+    oidc = json.loads(config).get("oidc") or {}
+    urls = [oidc.get(k) for k in ("issuer", "token_endpoint", "revocation_endpoint")]
+    return sorted({f"{p.scheme}://{p.netloc}" for p in map(urllib.parse.urlsplit, filter(None, urls))})
+
+
+WEB_CONFIG = _web_config()
+
+
+def content_security_policy(docs_origin: str | None, extra: list[str] = ()) -> str:
+    connect = " ".join(["'self'", *([docs_origin] if docs_origin else []), *extra])
     return (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
         f"connect-src {connect}; frame-ancestors 'none'; object-src 'none'; base-uri 'none'; "
@@ -87,7 +109,8 @@ def _live_origin() -> str | None:
 
 
 SECURITY_HEADERS = {
-    "Content-Security-Policy": content_security_policy(_docs_origin(), _live_origin()),
+    "Content-Security-Policy": content_security_policy(
+        _docs_origin(), [*_oidc_origins(WEB_CONFIG), *([_live_origin()] if _live_origin() else [])]),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Permissions-Policy": (
@@ -153,6 +176,16 @@ class Handler(BaseHTTPRequestHandler):
 
     # --- static files with SPA fallback ---------------------------------------------------------------------
     def _static(self, path: str) -> None:
+        if path == "/config.json" and WEB_CONFIG is not None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(WEB_CONFIG)))
+            self.send_header("Cache-Control", "no-cache")
+            self._send_security_headers()
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(WEB_CONFIG)
+            return
         rel = urllib.parse.unquote(path).lstrip("/")
         target = (DIST / rel).resolve() if rel else DIST / "index.html"
         if not target.is_relative_to(DIST):

@@ -32,31 +32,51 @@ def _jwks_client():
     return jwt.PyJWKClient(settings.get().oidc_jwks_url, cache_keys=True, lifespan=3600)
 
 
+def _oidc_claims(token: str, s) -> dict:
+    """The claims of an ID or access token of the configured issuer, its signature checked with the issuer's JWKS."""
+    import jwt
+
+    client = _jwks_client()
+    kid = jwt.get_unverified_header(token).get("kid")
+    if kid:
+        key = client.get_signing_key(kid).key
+    else:  # no key id: acceptable only from an issuer with a single signing key
+        keys = client.get_signing_keys()
+        if len(keys) != 1:
+            raise jwt.InvalidTokenError("no kid and more than one signing key")
+        key = keys[0].key
+    claims = jwt.decode(token, key, algorithms=["RS256", "ES256"], issuer=s.oidc_issuer,
+                        options={"require": ["exp", "iat"], "verify_aud": False})
+    # ID tokens name the app client in aud, Cognito's access tokens in client_id.
+    audience = claims.get("aud") or claims.get("client_id")
+    if s.oidc_audience not in (audience if isinstance(audience, list) else [audience]):
+        raise jwt.InvalidAudienceError("audience")
+    return claims
+
+
 def authenticate(header: str | None) -> str:
-    """The user id (`sub`) of a valid bearer token; anything else is 401."""
+    """The user id of a valid bearer token: the configured claim (`OIDC_USER_CLAIM`, `sub` by default) of an OIDC
+    issuer's token, or a development token's `sub` in stage local; anything else is 401. Stage local accepts
+    the configured issuer's tokens too when one is set, so the sign-in of the cloud is exercised locally."""
     if not header or not header.startswith("Bearer ") or len(header) > 8192:
         raise Unauthenticated("Thiếu mã xác thực (Authorization: Bearer ...).")
     import jwt
 
     token = header[len("Bearer "):].strip()
     s = settings.get()
+    claim = "sub"
     try:
-        if s.is_local:
+        if s.is_local and (not s.oidc_issuer or jwt.get_unverified_header(token).get("alg") == "HS256"):
             claims = jwt.decode(token, s.local_jwt_secret, algorithms=["HS256"], audience=LOCAL_AUDIENCE,
                                 issuer=LOCAL_ISSUER, options={"require": ["sub", "exp"]})
         else:
-            key = _jwks_client().get_signing_key_from_jwt(token).key
-            claims = jwt.decode(token, key, algorithms=["RS256", "ES256"], issuer=s.oidc_issuer,
-                                options={"require": ["sub", "exp"], "verify_aud": False})
-            # Cognito access tokens name the app client in client_id, ID tokens in aud.
-            audience = claims.get("aud") or claims.get("client_id")
-            if s.oidc_audience not in (audience if isinstance(audience, list) else [audience]):
-                raise jwt.InvalidAudienceError("audience")
+            claims = _oidc_claims(token, s)
+            claim = s.oidc_user_claim
     except jwt.ExpiredSignatureError:
         raise Unauthenticated("Mã xác thực đã hết hạn, vui lòng đăng nhập lại.") from None
     except (jwt.PyJWTError, ValueError):
         raise Unauthenticated("Mã xác thực không hợp lệ.") from None
-    sub = claims.get("sub")
-    if not isinstance(sub, str) or not sub:
+    user_id = claims.get(claim)
+    if not isinstance(user_id, str) or not user_id:
         raise Unauthenticated("Mã xác thực không nêu người dùng.")
-    return sub
+    return user_id

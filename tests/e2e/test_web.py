@@ -81,3 +81,45 @@ def test_web_app_end_to_end_in_headless_chromium(api, gateway):
     summary = re.search(r"(\d+) passed, (\d+) failed", output)
     assert run.returncode == 0 and summary and summary.group(2) == "0", output[-4000:]
     assert int(summary.group(1)) >= 6
+
+
+OIDC_CLIENT = "ecabinet-web"
+OIDC_SUB = "7c9e6679-7425-40de-944b-e07fc1f90ae7"  # opaque, as Cognito's sub; the member id is another claim
+
+
+@pytest.mark.skipif(_missing() is not None, reason=_missing() or "")
+def test_web_app_signs_in_with_openid_connect_in_headless_chromium(api, tmp_path):
+    """The sign-in of the cloud, against a local issuer (tools/oidc_issuer.py): the web app reads the issuer from
+    /config.json, signs in with the code flow and PKCE, renews with the refresh token, and ends with an
+    authenticated API call, the API verifying the issuer's ID token by its JWKS and reading the member id from
+    `preferred_username`; signing out ends the issuer's session."""
+    import json
+
+    from tests.conftest import APP_ENV
+    from tools.oidc_issuer import OidcIssuer
+
+    seed.seed()
+    with OidcIssuer(users={OIDC_SUB: {"preferred_username": "bo-truong-01", "name": "Bộ trưởng 01"}}) as issuer:
+        env = {**APP_ENV, "OIDC_ISSUER": issuer.url, "OIDC_AUDIENCE": OIDC_CLIENT, "OIDC_JWKS_URL": issuer.jwks_url,
+               "OIDC_USER_CLAIM": "preferred_username"}
+        config = tmp_path / "config.json"
+        config.write_text(json.dumps({"oidc": {"issuer": issuer.url, "client_id": OIDC_CLIENT,
+                                               "scopes": "openid profile", "user_claim": "preferred_username"}}))
+        api_process, api_url = live.start_api(env)
+        web_process, web_url = live.start_web(api_url, docs_origin=os.environ["AWS_ENDPOINT_URL"],
+                                              web_config=str(config))
+        issuer.allow_origin(web_url)
+        try:
+            run = subprocess.run(["node", "web/e2e/run.mjs"], cwd=ROOT, capture_output=True, text=True, timeout=600,
+                                 env={**os.environ, "WEB_URL": web_url, "E2E_OIDC": "1", "OIDC_SUB": OIDC_SUB,
+                                      "OIDC_ISSUER": issuer.url, "OIDC_MEMBER": "bo-truong-01"})
+        finally:
+            live.stop(web_process, api_process)
+        output = run.stdout + run.stderr
+        (ROOT / "build").mkdir(exist_ok=True)
+        (ROOT / "build" / "e2e-oidc.log").write_text(output)
+        assert run.returncode == 0 and "e2e: 1 passed, 0 failed" in output, output[-4000:]
+        # What the issuer saw: the code exchanged (its PKCE verifier checked), a refresh, the session ended.
+        assert issuer.wrapper.token_requests.count("authorization_code") == 1, issuer.wrapper.token_requests
+        assert "refresh_token" in issuer.wrapper.token_requests
+        assert [e["sub"] for e in issuer.wrapper.ended] == [OIDC_SUB]

@@ -9,16 +9,19 @@ import { assistantScenario } from './scenarios/assistant.mjs';
 import { screensScenario } from './scenarios/screens.mjs';
 import { exchangeScenario } from './scenarios/exchange.mjs';
 import { consoleScenario } from './scenarios/console.mjs';
+import { oidcScenario } from './scenarios/oidc.mjs';
 
 const only = process.env.E2E_ONLY ? new Set(process.env.E2E_ONLY.split(',')) : null;
-const scenarios = [
+// The OIDC sign-in needs a web server whose /config.json names an issuer (tests/e2e/test_web.py sets E2E_OIDC=1).
+const oidc = process.env.E2E_OIDC === '1';
+const scenarios = (oidc ? [['oidc', 'sign-in with OpenID Connect (code flow with PKCE), refresh and sign-out', oidcScenario]] : [
   ['ballot', 'a member answers a ballot with a browser-made signature', ballotScenario],
   ['meeting', 'the first meeting with three browser contexts, ending with the chair signing the resolution', meetingScenario],
   ['assistant', 'an assistant finds no vote, answer or sign button', assistantScenario],
   ['screens', 'sign-in, the secretariat desk and API problem details render accessibly', screensScenario],
   ['exchange', "a province's dossier in the Government's inbox, acknowledged", exchangeScenario],
   ['console', "the clerk's roll call of 27 members and a vote to the end with the chair", consoleScenario],
-].filter(([key]) => !only || only.has(key));
+]).filter(([key]) => !only || only.has(key));
 
 // Screenshots of a previous failed run would mislead: drop them.
 fs.mkdirSync(SHOTS, { recursive: true });

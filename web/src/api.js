@@ -1,4 +1,5 @@
-// The HTTP client of the public API: bearer token in memory only, problem+json errors, ETags, idempotency keys.
+// The HTTP client of the public API: bearer token in memory (OIDC tokens are kept and renewed by oidc.js),
+// problem+json errors, ETags, idempotency keys.
 import { BODY_ID } from './config.js';
 import { markAnswered, markUnreachable } from './network.js';
 
@@ -12,6 +13,12 @@ export function setToken(t) {
 }
 export function hasToken() {
   return token !== null;
+}
+
+/** Renews the token (OIDC refresh) when the API answers 401; resolves true when a new token is set. */
+let refresher = null;
+export function setTokenRefresher(fn) {
+  refresher = fn;
 }
 
 /** An error answered by the API; `detail` is the Vietnamese text to show. */
@@ -59,12 +66,29 @@ async function problemFrom(res) {
  * Call the API. `path` is relative to /v1 (e.g. `/bodies/x`) or absolute (`/v1/...`).
  * Options: method, body (JSON), idempotencyKey (POST default: a fresh one), etag (use conditional GET).
  */
-export async function api(path, { method = 'GET', body, idempotencyKey, etag = false, auth = true, signal } = {}) {
+export async function api(path, options = {}) {
+  try {
+    return await call(path, options);
+  } catch (e) {
+    // An expired ID token is renewed once with the refresh token, and the request sent again (same key).
+    if (e instanceof ApiError && e.status === 401 && options.auth !== false && refresher && !options.retried) {
+      const idempotencyKey = options.idempotencyKey || e.idempotencyKey;
+      if (await refresher()) return call(path, { ...options, idempotencyKey, retried: true });
+    }
+    if (e instanceof ApiError && e.status === 401 && options.auth !== false) {
+      unauthenticatedListeners.forEach((fn) => fn(e.problem));
+    }
+    throw e;
+  }
+}
+
+async function call(path, { method = 'GET', body, idempotencyKey, etag = false, auth = true, signal } = {}) {
   const url = path.startsWith('/v1/') || path === '/openapi.json' ? path : `/v1${path}`;
   const headers = { Accept: 'application/json, application/problem+json' };
   if (auth && token) headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (method === 'POST') headers['Idempotency-Key'] = idempotencyKey || newIdempotencyKey();
+  const key = method === 'POST' ? idempotencyKey || newIdempotencyKey() : null;
+  if (key) headers['Idempotency-Key'] = key;
   const cached = etag && method === 'GET' ? etagCache.get(url) : undefined;
   if (cached) headers['If-None-Match'] = cached.etag;
   let res;
@@ -86,8 +110,9 @@ export async function api(path, { method = 'GET', body, idempotencyKey, etag = f
   if (res.status === 304 && cached) return { ...cached.data, __notModified: true };
   if (!res.ok) {
     const problem = await problemFrom(res);
-    if (res.status === 401 && auth) unauthenticatedListeners.forEach((fn) => fn(problem));
-    throw new ApiError(res.status, problem);
+    const error = new ApiError(res.status, problem);
+    error.idempotencyKey = key;
+    throw error;
   }
   if (res.status === 204) return null;
   const data = (res.headers.get('Content-Type') || '').includes('json') ? await res.json() : null;

@@ -19,6 +19,7 @@ import { clearSession, restoreSession } from './session.js';
 import { OfflineBanner } from './components/OfflineBanner.jsx';
 import { BallotEdit } from './screens/BallotEdit.jsx';
 import { ResolutionRegister } from './screens/ResolutionRegister.jsx';
+import { endSession, forget as forgetOidcTokens } from './oidc.js';
 
 const ROUTES = [
   ['/', MyWork],
@@ -74,13 +75,16 @@ export function App() {
     revokeAllObjectUrls();
     await docCache.wipe();
     setExpired(reason === 'expired');
+    // Signed in with OIDC: a sign-out also ends the issuer's session (its logout page brings the user back).
+    if (reason === 'expired') forgetOidcTokens();
+    else if (await endSession()) return;
     navigate('/sign-in', { replace: true });
   };
 
   useEffect(() => onUnauthenticated(() => signOut({ reason: 'expired' })), []);
 
   useEffect(() => {
-    if (!session && !restoring && !path.startsWith('/sign-in')) {
+    if (!session && !restoring && !path.startsWith('/sign-in') && !path.startsWith('/auth/callback')) {
       const back = path !== '/' ? `?next=${encodeURIComponent(path)}` : '';
       navigate(`/sign-in${back}`, { replace: true });
     }

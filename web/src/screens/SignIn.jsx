@@ -1,6 +1,8 @@
-// Sign-in: in stage local a picker of seeded users (dev token); elsewhere the OIDC provider's login.
-import { useState } from 'preact/hooks';
+// Sign-in: with /config.json naming an OIDC issuer, the issuer's login (code flow with PKCE, oidc.js), also back
+// from it on /auth/callback and resumed after a reload; without it (stage local) a picker of seeded users (dev token).
+import { useEffect, useState } from 'preact/hooks';
 import { api, setToken } from '../api.js';
+import { beginSignIn, completeSignIn, installRefresher, loadConfig, resume } from '../oidc.js';
 import { DEV_USERS, SIGNING_ROLES } from '../config.js';
 import { prepareKey } from '../signing.js';
 import { loadSession } from '../app.jsx';
@@ -13,6 +15,75 @@ export function SignIn({ onSignedIn, expired }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
   const [noDevStage, setNoDevStage] = useState(false);
+  const [oidc, setOidc] = useState(undefined); // undefined: reading /config.json; null: development sign-in
+
+  useEffect(() => {
+    let live = true;
+    (async () => {
+      const config = await loadConfig();
+      if (!live) return;
+      setOidc(config);
+      if (!config) return;
+      installRefresher(config);
+      setBusy(true);
+      try {
+        let userId = null;
+        if (location.pathname === config.redirect_path) {
+          const done = await completeSignIn(config);
+          userId = done.userId;
+          const back = done.next && done.next !== '/' ? `?next=${encodeURIComponent(done.next)}` : '';
+          history.replaceState(null, '', `/sign-in${back}`);
+        } else {
+          userId = await resume(config);
+        }
+        if (userId && live) onSignedIn(await loadSession(userId, false));
+      } catch (e) {
+        setToken(null);
+        if (live) setError(e instanceof Error && !e.status ? { detail: e.message } : e);
+      } finally {
+        if (live) setBusy(false);
+      }
+    })();
+    return () => {
+      live = false;
+    };
+  }, []);
+
+  const signInWithIssuer = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const next = new URLSearchParams(location.search).get('next') || '/';
+      await beginSignIn(oidc, next.startsWith('/') && !next.startsWith('//') ? next : '/');
+    } catch (e) {
+      setError({ detail: e.message });
+      setBusy(false);
+    }
+  };
+
+  if (oidc === undefined) {
+    return (
+      <div class="signin">
+        <PageTitle sub="Hệ thống thông tin phục vụ họp và xử lý công việc của Chính phủ">Đăng nhập</PageTitle>
+      </div>
+    );
+  }
+  if (oidc) {
+    return (
+      <div class="signin">
+        <PageTitle sub="Hệ thống thông tin phục vụ họp và xử lý công việc của Chính phủ">Đăng nhập</PageTitle>
+        {expired && <Notice kind="warning">Phiên làm việc đã hết hạn. Vui lòng đăng nhập lại.</Notice>}
+        <section class="card">
+          <h2>Đăng nhập bằng tài khoản công vụ</h2>
+          <p>Bạn sẽ được chuyển tới cổng định danh để đăng nhập (mật khẩu và mã xác thực hai lớp), rồi trở lại đây.</p>
+          <Problem error={error} />
+          <button type="button" class="btn btn-primary btn-block" disabled={busy} onClick={signInWithIssuer}>
+            {busy ? 'Đang đăng nhập…' : 'Đăng nhập qua cổng định danh'}
+          </button>
+        </section>
+      </div>
+    );
+  }
 
   const signIn = async (id) => {
     const uid = (id ?? userId).trim();
