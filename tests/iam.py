@@ -42,8 +42,20 @@ RECORDED: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
 _installed = False
 
 
+# Operations whose IAM action has another name (batch calls need the single action; listing is ListBucket).
+IAM_ACTION = {("s3", "ListObjectsV2"): ["s3:ListBucket"], ("s3", "ListObjects"): ["s3:ListBucket"],
+              ("s3", "ListObjectVersions"): ["s3:ListBucketVersions"], ("s3", "HeadObject"): ["s3:GetObject"],
+              ("s3", "CopyObject"): ["s3:GetObject", "s3:PutObject"],
+              ("sqs", "SendMessageBatch"): ["sqs:SendMessage"], ("sqs", "DeleteMessageBatch"): ["sqs:DeleteMessage"],
+              ("sqs", "ChangeMessageVisibilityBatch"): ["sqs:ChangeMessageVisibility"]}
+# Stage local's own bookkeeping (POST /v1/dev/tick waiting for the queues to settle): no function's call.
+LOCAL = "local:"
+
+
 def actions_of(service: str, operation: str, params: dict) -> list[str]:
     """The IAM actions one API call needs."""
+    if (service, operation) in IAM_ACTION:
+        return IAM_ACTION[(service, operation)]
     if service == "dynamodb" and operation == "TransactWriteItems":
         return sorted({f"dynamodb:{TRANSACT_WRITE[kind]}" for item in params.get("TransactItems", [])
                        for kind in item if kind in TRANSACT_WRITE})
@@ -54,7 +66,7 @@ def actions_of(service: str, operation: str, params: dict) -> list[str]:
 
 def _record(params=None, model=None, **_):
     handler = _running.get()
-    if handler is None or model is None:
+    if handler is None or model is None or handler.startswith(LOCAL):
         return
     service = model.service_model.signing_name or model.service_model.endpoint_prefix
     actions = set(actions_of(service, model.name, params or {})) - LOCAL_ONLY
@@ -119,6 +131,8 @@ def install() -> None:
         return running(f"{PUMP}{func.__module__}.{func.__name__}", drain_once, app, name, *args, **kwargs)
 
     local_events.drain_once = attributed_drain_once
+    drain = local_events.drain
+    local_events.drain = lambda app, *args, **kwargs: running(f"{LOCAL}drain", drain, app, *args, **kwargs)
 
 
 # ---- the template's side ----

@@ -204,24 +204,42 @@ def test_keys_have_aliases_rotation_and_policies_separating_administrators_from_
     keys = _resources(template, "AWS::KMS::Key")
     aliased = {a["Properties"]["TargetKeyId"]["Ref"] for a in _resources(template, "AWS::KMS::Alias").values()}
     assert len(keys) >= 2 and set(keys) <= aliased
-    use = {"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:GenerateDataKey*", "kms:ReEncrypt*"}
+    use = {"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:GenerateDataKey*", "kms:ReEncrypt*",
+           "kms:Sign", "kms:GenerateMac", "kms:VerifyMac"}
     for name, key in keys.items():
-        assert key["Properties"]["EnableKeyRotation"] is True, name
+        symmetric = key["Properties"].get("KeySpec", "SYMMETRIC_DEFAULT") == "SYMMETRIC_DEFAULT"
+        # KMS rotates symmetric keys only; the signing keys (checkpoints, live tickets) are replaced, not rotated.
+        assert key["Properties"].get("EnableKeyRotation") is (True if symmetric else None), name
         statements = key["Properties"]["KeyPolicy"]["Statement"]
         assert not [s for s in statements if "kms:*" in _as_list(s["Action"])], name
         admins = next(s for s in statements if s["Sid"] == "KeyAdministrators")
         assert not set(_as_list(admins["Action"])) & use, (name, "administrators can use the key")
         assert "kms:PutKeyPolicy" not in admins["Action"] and "kms:Put*" in admins["Action"]
         users = [s for s in statements if set(_as_list(s["Action"])) & use and "AWS" in s.get("Principal", {})]
-        assert users and all("kms:ViaService" in s["Condition"]["StringEquals"] for s in users), name
+        assert users, name
+        if symmetric:  # the data keys only through the services that hold the data
+            assert all("kms:ViaService" in s["Condition"]["StringEquals"] for s in users), name
+        else:  # signing keys are called directly, by this account's roles only
+            assert all("kms:CallerAccount" in s["Condition"]["StringEquals"] for s in users), name
 
 
 def test_the_functions_use_the_data_key_only_through_the_data_services(template):
+    """The data key encrypts what the table, bucket and queues hold: the roles may use it only through them.
+    The signing keys (checkpoints, seals, live tickets) are called directly, and only to sign or check."""
+    seen = 0
     for name, role in _resources(template, "AWS::IAM::Role").items():
         for policy in role["Properties"].get("Policies", []):
             for statement in policy["PolicyDocument"]["Statement"]:
-                if any(a.startswith("kms:") for a in _as_list(statement["Action"])):
+                actions = _as_list(statement["Action"])
+                if not any(a.startswith("kms:") for a in actions):
+                    continue
+                if statement.get("Resource") == {"Fn::GetAtt": ["DataKey", "Arn"]}:
+                    seen += 1
                     assert "kms:ViaService" in statement["Condition"]["StringEquals"], (name, statement)
+                else:
+                    assert set(actions) <= {"kms:Sign", "kms:GetPublicKey", "kms:GenerateMac", "kms:VerifyMac",
+                                            "kms:DescribeKey"}, (name, statement)
+    assert seen >= 5
 
 
 def test_documents_bucket_cors_answers_only_the_web_apps_origin(template):

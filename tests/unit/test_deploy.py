@@ -3,7 +3,6 @@ credentials or bucket they say which is missing and exit non-zero (a pipeline ne
 from __future__ import annotations
 
 import json
-import os
 import stat
 
 import pytest
