@@ -76,7 +76,10 @@ def issue_to(api, body: str, recipients: list) -> tuple[dict, bytes]:
     res = r.json
     r = signed(api, body, res, "chair", key_of(body, "chair"))
     assert r.status == 200 and r.json["state"] == "issued", r
-    return r.json, data
+    # What the recipients receive is the issued, signed PDF: a new version of the draft's document.
+    issued_pdf = downloaded(api, body, r.json["document"]["document_id"], r.json["document"]["version"])
+    assert hashlib.sha256(issued_pdf).hexdigest() == r.json["document"]["sha256"] != hashlib.sha256(data).hexdigest()
+    return r.json, issued_pdf
 
 
 def inbox(api, body: str, user: str = "sec", **query) -> list[dict]:
@@ -92,8 +95,9 @@ def outbox(api, body: str) -> list[dict]:
     return r.json["items"]
 
 
-def downloaded(api, body: str, document_id: str) -> bytes:
-    r = api.get(f"/v1/bodies/{body}/documents/{document_id}/download", "sec")
+def downloaded(api, body: str, document_id: str, version: int | None = None) -> bytes:
+    query = f"?version={version}" if version is not None else ""
+    r = api.get(f"/v1/bodies/{body}/documents/{document_id}/download{query}", "sec")
     assert r.status == 200, r
     got = requests.get(r.json["url"], timeout=30)
     assert got.status_code == 200
