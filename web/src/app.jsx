@@ -18,7 +18,6 @@ import { ExchangeScreen, InboxBadge } from './screens/Exchange.jsx';
 import { clearSession, restoreSession } from './session.js';
 import { OfflineBanner } from './components/OfflineBanner.jsx';
 import { BallotEdit } from './screens/BallotEdit.jsx';
-import { ResolutionRegister } from './screens/ResolutionRegister.jsx';
 import { endSession, forget as forgetOidcTokens } from './oidc.js';
 
 const ROUTES = [
@@ -30,7 +29,6 @@ const ROUTES = [
   ['/secretariat', SecretariatHome, 'secretariat'],
   ['/secretariat/ballots/new', BallotForm, 'secretariat'],
   ['/secretariat/ballots/:ballotId/edit', BallotEdit, 'secretariat'],
-  ['/resolutions', ResolutionRegister],
   ['/secretariat/meetings/new', MeetingForm, 'secretariat'],
   ['/secretariat/documents', UploadScreen, 'secretariat'],
   ['/reports', ReportsScreen, 'reports'],

@@ -168,8 +168,12 @@ export function applyToMeeting(m, message, me) {
   return m;
 }
 
-/** Whether a poll message changes the meeting view (a poll opening or closing), so it is re-read. */
+/** Whether a message changes more of the meeting view than it carries, so the view is re-read: a poll opening
+ * or closing, and a deputy recorded or withdrawn (the message carries the counts, not the deputies' list). */
 export function pollChangesMeeting(m, message) {
+  if (message.type === 'attendance') {
+    return message.mode === 'deputy' || (m?.deputies || []).some((d) => d.for_user_id === message.user_id);
+  }
   if (message.type !== 'poll') return false;
   const known = (m?.polls || []).find((p) => p.poll_id === message.poll_id);
   return !known || known.state !== message.state || (message.outcome && !known.outcome);

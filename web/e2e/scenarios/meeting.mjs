@@ -172,7 +172,9 @@ export async function meetingScenario(browser, cast, state, step) {
   await chair.page.getByRole('button', { name: 'Bế mạc phiên họp' }).click();
   await chair.page.getByRole('button', { name: 'Xác nhận bế mạc' }).click();
   await chair.page.getByText('Đã kết thúc').first().waitFor();
-  await go(sec.page, '/reports');
+  // Opened as a page of its own: navigating inside the app from an issued resolution's screen to the reports
+  // does not render them yet (a known defect of the PDF viewer screen, recorded in the README).
+  await sec.page.goto(new URL('/reports', sec.page.url()).toString());
   await sec.page.locator('figure.chart svg').first().waitFor();
   await axe(sec.page, 'reports');
   await shot(sec.page, 'secretariat-meeting-kpis');
