@@ -28,7 +28,9 @@ RESOURCE_SERVICE = {"AWS::DynamoDB::Table": "dynamodb", "AWS::S3::Bucket": "s3",
                     "AWS::Serverless::Function": "lambda", "AWS::Events::EventBus": "events"}
 
 # Calls only stage local makes (setting up the stand-in), never made in the cloud: not a role's business.
-LOCAL_ONLY = {"ses:VerifyEmailIdentity"}  # chalicelib/adapters/senders.py: the stand-in has no verified sender
+# chalicelib/adapters/senders.py: the stand-in has no verified sender; services/seals.py: stage local makes a
+# body's seal key itself, where in the cloud an operator creates and tags it (docs/DEPLOY.md).
+LOCAL_ONLY = {"ses:VerifyEmailIdentity", "kms:CreateKey"}
 
 # What Lambda's SQS event source mapping does with the consumer's role (the local pump also looks the queue's URL
 # up and makes failed messages visible again at once, which the mapping does not).

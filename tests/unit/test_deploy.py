@@ -12,7 +12,7 @@ from tools import deploy
 FAKE_AWS = """#!/bin/sh
 echo "$@" >> "{log}"
 case "$1 $2" in
-  "sts get-caller-identity") [ -n "$FAKE_AWS_NO_CREDENTIALS" ] && {{ echo "Unable to locate credentials" >&2; exit 255; }}
+  "sts get-caller-identity") [ -e "{nocreds}" ] && {{ echo "Unable to locate credentials" >&2; exit 255; }}
                              echo '{{"Account": "111122223333"}}' ;;
   "cloudformation describe-stacks") cat "{outputs}" ;;
 esac
@@ -27,7 +27,8 @@ def fake_aws(tmp_path, monkeypatch):
     bin_dir.mkdir()
     log, outputs = tmp_path / "aws.log", tmp_path / "outputs.json"
     script = bin_dir / "aws"
-    script.write_text(FAKE_AWS.format(log=log, outputs=outputs))
+    # A marker file, not an environment variable: other threads of the test session may restore os.environ.
+    script.write_text(FAKE_AWS.format(log=log, outputs=outputs, nocreds=tmp_path / "no-credentials"))
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
     monkeypatch.setattr(deploy, "ROOT", tmp_path)
@@ -45,7 +46,7 @@ def test_without_the_cli_it_names_the_cli_and_fails(monkeypatch, tmp_path, capsy
 
 
 def test_without_credentials_it_names_them_and_fails(fake_aws, monkeypatch, capsys):
-    monkeypatch.setenv("FAKE_AWS_NO_CREDENTIALS", "1")
+    (fake_aws[0].parent / "no-credentials").write_text("")
     assert deploy.main(["stack", "--stage", "prod", "--bucket", "artifacts"]) != 0
     assert "no AWS credentials" in capsys.readouterr().err
 
