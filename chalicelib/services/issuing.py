@@ -109,6 +109,8 @@ def signed_by_signer(body_id: str, resolution_id: str, user_id: str, certificate
                                "chuẩn bị ký lại.", reason="wrong_certificate")
     signed_attrs = base64.b64decode(d["signed_attrs"])
     value = str(pdf_signature.get("value") or "")
+    if d["alg"] == "ES256":  # WebCrypto does not normalise: the CMS carries the one low-S form
+        value = signing.normalise_es256(value)
     try:
         signing.verify_signature(cert_pem=certificate["pem"], alg=d["alg"], value_b64=value, payload=signed_attrs)
     except signing.SignatureRefused as exc:
