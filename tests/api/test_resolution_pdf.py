@@ -254,3 +254,18 @@ def test_the_document_link_is_for_the_roster_once_issued_and_audited(api, body):
     assert got["document"]["sha256"] == link.json["sha256"]
     listed = api.get(f"/v1/bodies/{body}/resolutions?q=quy hoach", "guest").json["items"]
     assert [x["resolution_id"] for x in listed] == [res["resolution_id"]]
+
+
+def test_a_tablets_high_s_signature_of_the_pdf_is_taken_in_its_low_s_form(api, body):
+    """WebCrypto does not normalise ECDSA signatures: (r, n - s) verifies as well as (r, s) and is accepted."""
+    from chalicelib.domain import signing
+
+    key = certify(body, "chair")
+    res = draft(api, body, {"poll_id": closed_poll(body)})
+    pdf = pdf_signature(api, body, res["resolution_id"], "chair", key)
+    raw = base64.b64decode(pdf["value"])
+    r, s = int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")
+    high = s if s > signing.P256_HALF_ORDER else signing.P256_ORDER - s
+    pdf["value"] = base64.b64encode(r.to_bytes(32, "big") + high.to_bytes(32, "big")).decode()
+    r = post_sign(api, body, res, {"signature": act(key, res, body), "pdf_signature": pdf})
+    assert r.status == 200 and r.json["state"] == "issued", r
