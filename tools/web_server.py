@@ -87,30 +87,29 @@ def content_security_policy(docs_origin: str | None, extra: list[str] = ()) -> s
     )
 
 
-def _docs_origin() -> str | None:
-    raw = os.environ.get("DOCS_ORIGIN", "").strip()
+def _origin(variable: str, schemes: tuple[str, ...], example: str) -> str | None:
+    """The origin an environment variable names (scheme://host:port), or None when it is unset."""
+    raw = os.environ.get(variable, "").strip()
     if not raw:
         return None
     parts = urllib.parse.urlsplit(raw)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise SystemExit(f"DOCS_ORIGIN must be an origin such as https://bucket.s3.amazonaws.com, not {raw!r}")
+    if parts.scheme not in schemes or not parts.netloc:
+        raise SystemExit(f"{variable} must be an origin such as {example}, not {raw!r}")
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def _docs_origin() -> str | None:
+    return _origin("DOCS_ORIGIN", ("http", "https"), "https://bucket.s3.amazonaws.com")
 
 
 def _live_origin() -> str | None:
     """The live room's WebSocket origin (LIVE_ORIGIN, ws://127.0.0.1:port locally), allowed in connect-src."""
-    raw = os.environ.get("LIVE_ORIGIN", "").strip()
-    if not raw:
-        return None
-    parts = urllib.parse.urlsplit(raw)
-    if parts.scheme not in ("ws", "wss") or not parts.netloc:
-        raise SystemExit(f"LIVE_ORIGIN must be an origin such as ws://127.0.0.1:8001, not {raw!r}")
-    return f"{parts.scheme}://{parts.netloc}"
+    return _origin("LIVE_ORIGIN", ("ws", "wss"), "ws://127.0.0.1:8001")
 
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": content_security_policy(
-        _docs_origin(), [*_oidc_origins(WEB_CONFIG), *([_live_origin()] if _live_origin() else [])]),
+        _docs_origin(), [*_oidc_origins(WEB_CONFIG), *filter(None, [_live_origin()])]),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Permissions-Policy": (
