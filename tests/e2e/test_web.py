@@ -47,11 +47,31 @@ def _province_sends_a_dossier() -> None:
                           title="Tờ trình của Ủy ban nhân dân thành phố Hà Nội")
 
 
+def _quiet_queues(app) -> str:
+    """The suite's earlier tests leave messages in the session's queues (notices of thousands of ballots, deliveries
+    to bodies of other tests): the browser scenarios start on empty queues, so that what they send is not queued
+    behind that backlog. Says what was dropped, for the scenarios' log."""
+    from chalicelib.adapters import aws
+    from chalicelib.adapters.local_events import queues
+
+    sqs = aws.client("sqs")
+    dropped = []
+    for _name, queue, _batch in queues(app):
+        url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+        waiting = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        sqs.purge_queue(QueueUrl=url)
+        dropped.append(f"{queue}: {waiting['ApproximateNumberOfMessages']} waiting, "
+                       f"{waiting['ApproximateNumberOfMessagesNotVisible']} in flight")
+    return "queues emptied before the scenarios: " + "; ".join(dropped) + "\n"
+
+
 def _run_scenarios(gateway, only: str) -> str:
     """Run the named browser scenarios (web/e2e/run.mjs) against the API and web server of this session."""
     from app import app
     from chalicelib.adapters.local_events import Pump, StreamPump
 
+    quiet = _quiet_queues(app)
     seed.seed()
     seed.certify_demo_members()
     if "exchange" in only.split(","):
@@ -69,14 +89,15 @@ def _run_scenarios(gateway, only: str) -> str:
     web_process, web_url = live.start_web(api_url, docs_origin=os.environ["AWS_ENDPOINT_URL"],
                                           live_origin=gateway.url)
     try:
-        run = subprocess.run(["node", "web/e2e/run.mjs"], cwd=ROOT, capture_output=True, text=True, timeout=900,
-                             env={**os.environ, "WEB_URL": web_url, "E2E_ONLY": only})
+        # A step waits up to a minute: a guard against a hung page on a loaded machine, not a speed check.
+        run = subprocess.run(["node", "web/e2e/run.mjs"], cwd=ROOT, capture_output=True, text=True, timeout=1500,
+                             env={"E2E_TIMEOUT_MS": "60000", **os.environ, "WEB_URL": web_url, "E2E_ONLY": only})
     finally:
         live.stop(web_process, api_process)
         pump.stop()
         pump.join()
         streams.stop()
-    output = run.stdout + run.stderr
+    output = quiet + run.stdout + run.stderr
     (ROOT / "build").mkdir(exist_ok=True)
     (ROOT / "build" / f"e2e-{only.replace(',', '-')}.log").write_text(output)
     return output
@@ -92,8 +113,6 @@ def test_web_app_end_to_end_in_headless_chromium(api, gateway):
 
 
 @pytest.mark.skipif(_missing() is not None, reason=_missing() or "")
-@pytest.mark.xfail(strict=False, reason="known defect since the day's merges: the first meeting in the browser "
-                   "times out at varying steps (a conclusion, the chair's signature), see the README")
 def test_the_first_meeting_in_headless_chromium(api, gateway):
     output = _run_scenarios(gateway, "meeting")
     assert "e2e: 1 passed, 0 failed" in output, output[-4000:]

@@ -1,6 +1,6 @@
 // A member answers an opinion ballot with a browser-made signature; the secretariat follows and aggregates.
 import {
-  assert, axe, go, newContext, seedFile, shot, signIn, SECRETARIAT, TIMEOUT, WEB_URL,
+  SECRETARIAT, TIMEOUT, WEB_URL, assert, axe, confirm, go, newContext, seedFile, shot, signIn,
 } from '../lib.mjs';
 
 export async function ballotScenario(browser, cast, state, step) {
@@ -27,7 +27,7 @@ export async function ballotScenario(browser, cast, state, step) {
   const ballotPath = new URL(sec.page.url()).pathname;
   state.ballotPath = ballotPath;
   await sec.page.getByRole('button', { name: 'Trình phê duyệt' }).click();
-  await sec.page.getByRole('button', { name: 'Xác nhận trình' }).click();
+  await confirm(sec.page, 'Xác nhận trình');
   await sec.page.getByText('Chờ phê duyệt').first().waitFor();
 
   step('chair returns it with a reason; the secretariat edits the draft and submits it again');
@@ -36,7 +36,7 @@ export async function ballotScenario(browser, cast, state, step) {
   await chair.page.getByRole('button', { name: 'Trả lại để chỉnh sửa' }).click();
   await chair.page.getByLabel('Lý do trả lại').fill('Bổ sung phương án 2 vào câu hỏi thứ hai.');
   await axe(chair.page, 'ballot-return-dialog');
-  await chair.page.getByRole('button', { name: 'Xác nhận trả lại' }).click();
+  await confirm(chair.page, 'Xác nhận trả lại');
   await chair.page.getByText('Bổ sung phương án 2 vào câu hỏi thứ hai.').waitFor();
   await go(sec.page, '/secretariat');
   await go(sec.page, ballotPath);
@@ -48,14 +48,14 @@ export async function ballotScenario(browser, cast, state, step) {
   await sec.page.waitForURL((u) => u.pathname === ballotPath);
   await sec.page.getByText('phương án 1 hay phương án 2').waitFor();
   await sec.page.getByRole('button', { name: 'Trình phê duyệt' }).click();
-  await sec.page.getByRole('button', { name: 'Xác nhận trình' }).click();
+  await confirm(sec.page, 'Xác nhận trình');
   await sec.page.getByText('Chờ phê duyệt').first().waitFor();
 
   step('chair approves the ballot on a tablet');
   await go(chair.page, '/');
   await go(chair.page, ballotPath);
   await chair.page.getByRole('button', { name: 'Phê duyệt gửi phiếu' }).click();
-  await chair.page.getByRole('button', { name: 'Xác nhận phê duyệt' }).click();
+  await confirm(chair.page, 'Xác nhận phê duyệt');
   await chair.page.getByText('Đã phê duyệt').first().waitFor();
   await chair.context.close();
 
@@ -64,7 +64,7 @@ export async function ballotScenario(browser, cast, state, step) {
   await go(sec.page, ballotPath);
   await sec.page.getByRole('button', { name: 'Gửi phiếu tới thành viên' }).click();
   await sec.page.getByRole('dialog').getByText('không thu hồi được').waitFor();
-  await sec.page.getByRole('button', { name: 'Xác nhận gửi phiếu' }).click();
+  await confirm(sec.page, 'Xác nhận gửi phiếu');
   await sec.page.getByText('Đang lấy ý kiến').first().waitFor();
 
   step('member finds it in "my work" on a phone, reads the dossier, answers, signs and gets a receipt');
@@ -124,7 +124,7 @@ export async function ballotScenario(browser, cast, state, step) {
 
   step('secretariat closes the ballot after confirming and hands out the report as PDF');
   await sec.page.getByRole('button', { name: 'Kết thúc lấy ý kiến' }).click();
-  await sec.page.getByRole('button', { name: 'Xác nhận kết thúc' }).click();
+  await confirm(sec.page, 'Xác nhận kết thúc');
   await sec.page.getByText('Đã kết thúc').first().waitFor();
   await sec.page.getByRole('button', { name: 'Lấy báo cáo tổng hợp (PDF)' }).click();
   const pdfUrl = await sec.page.getByTestId('report-pdf').getAttribute('href');

@@ -2,7 +2,7 @@
 // opens the meeting (a reload in the room keeps the session), refuses to end it on a stray tap, gives the floor
 // with a countdown, and the vote runs to the end while the clerk watches who has not voted.
 import {
-  assert, axe, BODY, call, docShot, go, newContext, shot, signAs, signIn, tokenFor, SECRETARIAT,
+  BODY, SECRETARIAT, assert, axe, call, confirm, docShot, go, newContext, shot, signAs, signIn, tokenFor,
 } from '../lib.mjs';
 
 export async function consoleScenario(browser, cast, state, step) {
@@ -29,7 +29,7 @@ export async function consoleScenario(browser, cast, state, step) {
   await signIn(sec.page, SECRETARIAT, meetingPath);
   await sec.page.getByRole('button', { name: 'Xóa: Nội dung đưa vào nhầm' }).click();
   await sec.page.getByRole('dialog').getByText('sẽ bị xóa khỏi chương trình').waitFor();
-  await sec.page.getByRole('button', { name: 'Xác nhận xóa nội dung' }).click();
+  await confirm(sec.page, 'Xác nhận xóa nội dung');
   await sec.page.getByRole('link', { name: /Nội dung đưa vào nhầm/ }).waitFor({ state: 'detached' });
   await sec.page.getByRole('button', { name: 'Đưa lên: Đề nghị xây dựng Luật Dữ liệu' }).click();
   await sec.page.locator('.agenda li').first().getByText('Đề nghị xây dựng Luật Dữ liệu').waitFor();
@@ -54,7 +54,7 @@ export async function consoleScenario(browser, cast, state, step) {
   const chair = await newContext(browser, 'tabletLandscape', 'chair');
   await signIn(chair.page, chairId, meetingPath);
   await chair.page.getByRole('button', { name: 'Khai mạc phiên họp' }).click();
-  await chair.page.getByRole('button', { name: 'Xác nhận khai mạc' }).click();
+  await confirm(chair.page, 'Xác nhận khai mạc');
   await chair.page.getByRole('button', { name: 'Bế mạc phiên họp' }).waitFor();
   await chair.page.reload();
   await chair.page.getByRole('button', { name: 'Đăng xuất' }).waitFor();
@@ -94,7 +94,7 @@ export async function consoleScenario(browser, cast, state, step) {
   await chair.page.getByLabel('Nội dung biểu quyết mới').fill('Thông qua Đề nghị xây dựng Luật Dữ liệu');
   await chair.page.getByRole('button', { name: 'Tạo biểu quyết' }).click();
   await chair.page.getByRole('button', { name: 'Mở biểu quyết' }).click();
-  await chair.page.getByRole('button', { name: 'Xác nhận mở biểu quyết' }).click();
+  await confirm(chair.page, 'Xác nhận mở biểu quyết');
   await sec.page.getByTestId('poll-alert').waitFor();
   const count = sec.page.getByTestId('not-voted-count');
   await count.filter({ hasText: /^25$/ }).waitFor();
@@ -102,7 +102,7 @@ export async function consoleScenario(browser, cast, state, step) {
   await sec.page.waitForFunction(() => {
     const r = document.querySelector('[data-testid="poll"]')?.getBoundingClientRect();
     return r && r.top < innerHeight && r.bottom > 0;
-  }, null, { timeout: 5000 });
+  });
   await axe(sec.page, 'clerk-console-tablet');
   await sec.page.locator('.rollcall-list').evaluate((el) => (el.scrollTop = 0));
   await sec.page.getByTestId('room-console').evaluate((el) => el.scrollIntoView({ block: 'start' }));
@@ -127,7 +127,7 @@ export async function consoleScenario(browser, cast, state, step) {
   step('the chair closes the poll after confirming; 21 for of 27 passes');
   await chair.page.getByRole('button', { name: 'Kết thúc biểu quyết' }).click();
   await chair.page.getByRole('dialog').getByText('Không thể mở lại').waitFor();
-  await chair.page.getByRole('button', { name: 'Xác nhận kết thúc biểu quyết' }).click();
+  await confirm(chair.page, 'Xác nhận kết thúc biểu quyết');
   await chair.page.getByText('Được thông qua').waitFor();
 
   step('the console and the room pass axe at tablet portrait and phone sizes');
@@ -151,7 +151,7 @@ export async function consoleScenario(browser, cast, state, step) {
 
   step('the chair ends the meeting; the clerk draws up the minutes and hands out the PDF');
   await chair.page.getByRole('button', { name: 'Bế mạc phiên họp' }).click();
-  await chair.page.getByRole('button', { name: 'Xác nhận bế mạc' }).click();
+  await confirm(chair.page, 'Xác nhận bế mạc');
   await chair.page.getByText('Đã kết thúc').first().waitFor();
   await go(sec.page, '/');
   await go(sec.page, meetingPath);

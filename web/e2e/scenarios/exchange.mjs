@@ -9,10 +9,16 @@ export async function exchangeScenario(browser, cast, state, step) {
   const sec = await newContext(browser, 'tablet', 'exchange');
   await signIn(sec.page, SECRETARIAT, '/exchange');
   const entry = sec.page.getByTestId('inbox-entry').filter({ hasText: DOSSIER_TITLE });
-  for (let i = 0; i < 20 && !(await entry.count()); i++) {
-    await sec.page.waitForTimeout(1000); // delivered by the exchange queue's consumer beside the API
+  // The list as loaded (the dossier, or the empty register while the queue's consumer beside the API has not yet
+  // delivered it): counted only once the screen has read the inbox, not while it shows "loading".
+  const loaded = () => sec.page.getByTestId('inbox-entry')
+    .or(sec.page.getByText('Chưa có văn bản đến.', { exact: true })).first().waitFor();
+  await loaded();
+  for (let i = 0; i < 30 && !(await entry.count()); i++) {
+    await sec.page.waitForTimeout(1000);
     await go(sec.page, '/');
     await go(sec.page, '/exchange');
+    await loaded();
   }
   await entry.first().waitFor();
   await sec.page.getByTestId('inbox-badge').waitFor(); // the navigation counts it as new

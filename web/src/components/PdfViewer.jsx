@@ -1,6 +1,6 @@
 // An inline PDF viewer (pdf.js, loaded on first use so the rest of the app stays small): the chair reviews the
 // rendered resolution before signing, everyone reads the issued one. Each page is drawn on a canvas; the
-// page's text is kept beside it for screen readers.
+// page's text and its filled form fields (the stamped number and date) are kept beside it for screen readers.
 import { useEffect, useRef, useState } from 'preact/hooks';
 
 let loading = null;
@@ -23,14 +23,16 @@ export function PdfViewer({ url, title, testId = 'pdf-viewer' }) {
   useEffect(() => {
     if (!url) return undefined;
     let cancelled = false;
-    let doc = null;
+    let task = null; // destroying the loading task frees its document and worker
     setState({ loading: true, error: null, text: '', pages: 0 });
     (async () => {
       const lib = await pdfjs();
       const res = await fetch(url, { credentials: 'omit', referrerPolicy: 'no-referrer', cache: 'no-store' });
       if (!res.ok) throw new Error('Không tải được văn bản PDF.');
       const data = new Uint8Array(await res.arrayBuffer());
-      doc = await lib.getDocument({ data, isEvalSupported: false }).promise;
+      if (cancelled) return;
+      task = lib.getDocument({ data, isEvalSupported: false });
+      const doc = await task.promise;
       const host = pagesRef.current;
       if (cancelled || !host) return;
       host.replaceChildren();
@@ -46,14 +48,17 @@ export function PdfViewer({ url, title, testId = 'pdf-viewer' }) {
         host.appendChild(canvas);
         await page.render({ canvas, canvasContext: canvas.getContext('2d'), viewport }).promise;
         const content = await page.getTextContent();
-        texts.push(content.items.map((i) => i.str + (i.hasEOL ? '\n' : '')).join(''));
+        // Form fields filled in a later revision (the number and date stamped at issuing) are not page text.
+        const fields = (await page.getAnnotations()).map((a) => a.fieldValue).filter((v) => typeof v === 'string' && v);
+        const text = content.items.map((i) => i.str + (i.hasEOL ? '\n' : '')).join('');
+        texts.push(fields.length ? `${text}\n${fields.join(' ')}` : text);
         if (cancelled) return;
       }
       setState({ loading: false, error: null, text: texts.join('\n'), pages: doc.numPages });
     })().catch((error) => !cancelled && setState({ loading: false, error, text: '', pages: 0 }));
     return () => {
       cancelled = true;
-      doc?.destroy();
+      task?.destroy();
     };
   }, [url]);
 
@@ -65,7 +70,8 @@ export function PdfViewer({ url, title, testId = 'pdf-viewer' }) {
         {state.loading ? ' · đang tải…' : ''}
       </figcaption>
       {state.error && <p role="alert">Không hiển thị được văn bản: {state.error.message}</p>}
-      <div class="pdf-pages" ref={pagesRef} />
+      {/* Scrolled with the keyboard too (it scrolls on its own on a small screen). */}
+      <div class="pdf-pages" ref={pagesRef} tabIndex={0} role="region" aria-label={`${title}: các trang`} />
       <div class="sr-only" data-testid={`${testId}-text`}>
         {state.text}
       </div>
