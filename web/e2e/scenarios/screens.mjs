@@ -1,5 +1,5 @@
-// The remaining main screens: sign-in on a phone, the secretariat's desk, and a refused classified upload
-// showing the API's Vietnamese `detail`.
+// The remaining main screens: sign-in on a phone, the secretariat's desk, a refused classified upload showing
+// the API's Vietnamese `detail`, and axe on every screen the secretariat reaches at tablet and phone sizes.
 import { assert, axe, go, newContext, seedFile, shot, signIn, SECRETARIAT, WEB_URL } from '../lib.mjs';
 
 export async function screensScenario(browser, cast, state, step) {
@@ -31,5 +31,19 @@ export async function screensScenario(browser, cast, state, step) {
   assert(/[à-ỹÀ-Ỹ]/.test(text), `refusal is not the API's Vietnamese detail: "${text}"`);
   await axe(sec.page, 'upload-refused');
   await shot(sec.page, 'secretariat-upload-classified-refused');
+
+  step("every screen of the secretariat's passes axe at tablet and phone sizes");
+  const screens = ['/', '/secretariat', '/secretariat/ballots/new', '/secretariat/meetings/new',
+    '/secretariat/documents', '/resolutions', '/reports', '/exchange', ...(state.ballotPath ? [state.ballotPath] : [])];
+  for (const [width, height, size] of [[1024, 768, 'tablet'], [390, 844, 'phone']]) {
+    await sec.page.setViewportSize({ width, height });
+    for (const screen of screens) {
+      await go(sec.page, '/'); // from the same place each time, so every screen mounts afresh
+      await go(sec.page, screen);
+      await sec.page.locator('h1').first().waitFor();
+      await sec.page.waitForFunction(() => !document.querySelector('.loading, [aria-busy="true"]'));
+      await axe(sec.page, `${screen} (${size})`);
+    }
+  }
   await sec.context.close();
 }
