@@ -78,16 +78,22 @@ def page(*, body: dict, resolution: dict, source_kind: str, source: dict, signer
     else:
         basis, articles = _ballot_articles(source, title)
     name = body.get("name") or wording.collective
+    if resolution.get("conclusion"):  # the chair's conclusion the decision rests on, in the chair's own words
+        for text in resolution["conclusion"].splitlines():
+            if text.strip():
+                articles.append((f"Điều {len(articles) + 1}.", text.strip().rstrip(".;") + "."))
     articles.append((f"Điều {len(articles) + 1}.", "Nghị quyết này có hiệu lực thi hành kể từ ngày ký ban hành. "
                      f"Các thành viên {name} và các cơ quan, đơn vị có liên quan chịu trách nhiệm thi hành "
                      "Nghị quyết này."))
     recipients = ["- Như Điều " + str(len(articles)) + ";"]
     recipients += [f"- {who};" for who in recipient_names]
     recipients.append("- Lưu: VT.")
+    # Decree 30/2020 names the issuing body as it signs: the Government is «CHÍNH PHỦ» whatever its formal name;
+    # a People's Committee is named with its place («ỦY BAN NHÂN DÂN TỈNH ...»), as the body's name reads.
     authority = wording.collective if level == "central" else name
     block = [f"TM. {wording.collective}"] + ([f"KT. {wording.head}", wording.deputy] if delegated else
                                              [wording.head])
-    return Page(body_name=name, authority=authority.upper(), place=place or "",
+    return Page(body_name=authority, authority=authority.upper(), place=place or "",
                 title=title, bases=[STATUTE.get(level, STATUTE["province"]), basis], articles=articles,
                 recipients=recipients, block=block, signer_name=signer_name)
 

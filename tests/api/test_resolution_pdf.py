@@ -98,6 +98,8 @@ def test_the_issued_pdf_carries_the_chairs_signature_then_the_bodys_seal_both_va
 
     text = text_of(path)
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text and "Độc lập - Tự do - Hạnh phúc" in text
+    # The issuing body as Decree 30/2020 heads the page: «CHÍNH PHỦ», not the body's formal name.
+    assert re.match(r"\s*CHÍNH PHỦ\s{2,}CỘNG HÒA", text) and "THỬ NGHIỆM" not in text
     assert re.search(r"Số:\s+" + re.escape(number), text)
     local = clock.parse(r.json["signed_at"]).astimezone(clock.VN)
     assert re.search(rf"Hà Nội, ngày\s+{local.day:02d}\s+tháng\s+0?{local.month}\s+năm\s+{local.year}", text)
@@ -128,6 +130,22 @@ def test_a_delegated_deputy_of_a_province_signs_kt_and_the_pdf_says_so(api, body
     assert block[at:at + 4] == ["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", "Phó chủ tọa"]
     assert "Điều 1." in text and "Điều 2." in text
     assert re.search(r"ngày\s+\d{2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}", text)
+
+
+@needs_poppler
+def test_the_chairs_conclusion_is_an_article_of_the_issued_text(api, body, tmp_path):
+    ballot = closed_ballot(body, [True])
+    conclusion = "Giao Văn phòng hoàn thiện hồ sơ trong 10 ngày làm việc"
+    assert api.put(f"/v1/bodies/{body}/ballots/{ballot}/conclusion", "chair", {"text": conclusion}).status == 200
+    key = certify(body, "chair")
+    res = draft(api, body, {"ballot_id": ballot})
+    r = sign_resolution(api, body, res["resolution_id"], "chair", key, res["document_sha256"])
+    assert r.status == 200, r
+    path = tmp_path / "nq.pdf"
+    path.write_bytes(issued_pdf(api, body, res, "guest"))
+    text = " ".join(text_of(path).split())
+    assert f"Điều 2. {conclusion}." in text  # after the decision (Điều 1), before the article on effect
+    assert "Điều 3. Nghị quyết này có hiệu lực" in text and "Như Điều 3;" in text
 
 
 # ---------------------------------------------------------------------------------------- bad input
