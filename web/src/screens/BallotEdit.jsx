@@ -5,6 +5,7 @@ import { isoToLocalInput, localInputToIso } from '../format.js';
 import { navigate } from '../router.jsx';
 import { DocumentPicker } from '../components/DocumentPicker.jsx';
 import { Uploader } from '../components/Uploader.jsx';
+import { BallotFields } from '../components/BallotFields.jsx';
 import { useAsync, Problem, Loading, PageTitle, Notice, ConfirmDialog } from '../components/ui.jsx';
 
 export function BallotEdit({ ballotId }) {
@@ -22,8 +23,6 @@ export function BallotEdit({ ballotId }) {
   }
   return <EditForm ballot={ballot} path={path} />;
 }
-
-let seq = 100;
 
 function EditForm({ ballot, path }) {
   const [title, setTitle] = useState(ballot.title);
@@ -66,47 +65,8 @@ function EditForm({ ballot, path }) {
       </section>
       <form class="card stack" onSubmit={save} aria-labelledby="h-edit">
         <h2 id="h-edit">Nội dung phiếu</h2>
-        <div class="field">
-          <label for="e-title">Tên phiếu</label>
-          <input id="e-title" value={title} required onInput={(e) => setTitle(e.currentTarget.value)} />
-        </div>
-        <div class="field">
-          <label for="e-summary">Tóm tắt nội dung và các vấn đề còn ý kiến khác nhau</label>
-          <textarea id="e-summary" rows={5} value={summary} onInput={(e) => setSummary(e.currentTarget.value)} />
-        </div>
-        <fieldset>
-          <legend>Câu hỏi xin ý kiến</legend>
-          {questions.map((q, i) => (
-            <div class="field row" key={q.question_id}>
-              <label for={`e-q-${q.question_id}`}>Câu {i + 1}</label>
-              <input
-                id={`e-q-${q.question_id}`}
-                value={q.text}
-                onInput={(e) => {
-                  const text = e.currentTarget.value;
-                  setQuestions((qs) => qs.map((x) => (x.question_id === q.question_id ? { ...x, text } : x)));
-                }}
-              />
-              {questions.length > 1 && (
-                <button
-                  type="button"
-                  class="btn btn-small"
-                  aria-label={`Xóa câu ${i + 1}`}
-                  onClick={() => setQuestions((qs) => qs.filter((x) => x.question_id !== q.question_id))}
-                >
-                  Xóa
-                </button>
-              )}
-            </div>
-          ))}
-          <button
-            type="button"
-            class="btn btn-small"
-            onClick={() => setQuestions((qs) => [...qs, { question_id: `q${++seq}`, text: '' }])}
-          >
-            + Thêm câu hỏi
-          </button>
-        </fieldset>
+        <BallotFields idPrefix="e" title={title} setTitle={setTitle} summary={summary} setSummary={setSummary}
+                      questions={questions} setQuestions={setQuestions} />
         <DocumentPicker idPrefix="e-docs" value={docs} onChange={setDocs} extra={uploaded} />
         <div class="field">
           <label for="e-deadline">Hạn trả lời (giờ Việt Nam)</label>

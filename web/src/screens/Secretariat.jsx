@@ -6,6 +6,7 @@ import { BALLOT_STATES, MEETING_STATES, fmtDateTime, isoToLocalInput, localInput
 import { useRoster } from '../roster.js';
 import { Uploader } from '../components/Uploader.jsx';
 import { DocumentPicker } from '../components/DocumentPicker.jsx';
+import { BallotFields, newQuestion } from '../components/BallotFields.jsx';
 import { KindBadge, KindSelect } from '../components/Regulation.jsx';
 import { useAsync, Problem, Loading, PageTitle, Badge } from '../components/ui.jsx';
 
@@ -78,17 +79,11 @@ export function SecretariatHome() {
   );
 }
 
-let questionSeq = 0;
-const newQuestion = () => ({ question_id: `q${++questionSeq}`, text: '' });
-
 export function BallotForm() {
   const roster = useRoster();
   const [title, setTitle] = useState('');
   const [summary, setSummary] = useState('');
-  const [questions, setQuestions] = useState(() => {
-    questionSeq = 0;
-    return [newQuestion()];
-  });
+  const [questions, setQuestions] = useState(() => [newQuestion()]);
   const [docs, setDocs] = useState([]);
   const [picked, setPicked] = useState([]);
   const [deadline, setDeadline] = useState(() => isoToLocalInput(new Date(Date.now() + 7 * 86400000)));
@@ -148,43 +143,8 @@ export function BallotForm() {
       </section>
       <form class="card stack" onSubmit={submit} aria-labelledby="h-ballot-form">
         <h2 id="h-ballot-form">Nội dung phiếu</h2>
-        <div class="field">
-          <label for="b-title">Tên phiếu</label>
-          <input id="b-title" value={title} required onInput={(e) => setTitle(e.currentTarget.value)} />
-        </div>
-        <div class="field">
-          <label for="b-summary">Tóm tắt nội dung và các vấn đề còn ý kiến khác nhau</label>
-          <textarea id="b-summary" rows={5} value={summary} onInput={(e) => setSummary(e.currentTarget.value)} />
-        </div>
-        <fieldset>
-          <legend>Câu hỏi xin ý kiến</legend>
-          {questions.map((q, i) => (
-            <div class="field row" key={q.question_id}>
-              <label for={`b-q-${q.question_id}`}>Câu {i + 1}</label>
-              <input
-                id={`b-q-${q.question_id}`}
-                value={q.text}
-                onInput={(e) => {
-                  const text = e.currentTarget.value;
-                  setQuestions((qs) => qs.map((x) => (x.question_id === q.question_id ? { ...x, text } : x)));
-                }}
-              />
-              {questions.length > 1 && (
-                <button
-                  type="button"
-                  class="btn btn-small"
-                  aria-label={`Xóa câu ${i + 1}`}
-                  onClick={() => setQuestions((qs) => qs.filter((x) => x.question_id !== q.question_id))}
-                >
-                  Xóa
-                </button>
-              )}
-            </div>
-          ))}
-          <button type="button" class="btn btn-small" onClick={() => setQuestions((qs) => [...qs, newQuestion()])}>
-            + Thêm câu hỏi
-          </button>
-        </fieldset>
+        <BallotFields idPrefix="b" title={title} setTitle={setTitle} summary={summary} setSummary={setSummary}
+                      questions={questions} setQuestions={setQuestions} />
         <div class="field">
           <label for="b-deadline">Hạn trả lời (giờ Việt Nam)</label>
           <input id="b-deadline" type="datetime-local" value={deadline} required onInput={(e) => setDeadline(e.currentTarget.value)} />
