@@ -54,6 +54,22 @@ LEFT_OUT = {"lxml": "pyHanko's XMP metadata, which signing a resolution does not
 # Files not needed of a packaged distribution: fontTools' compiled accelerators (each has its pure-Python
 # module beside it) and their C sources.
 LEFT_OUT_FILES = re.compile(r"^fontTools/.*\.(so|c)$")
+# botocore carries the models of every AWS service, most of its 28 MB: the zip keeps those the functions call
+# (tests/integration/test_iam.py checks every service the suite's functions called against this list), and
+# botocore's own top-level data (endpoints, partitions, retries).
+BOTOCORE_SERVICES = frozenset({
+    "apigatewaymanagementapi", "dynamodb", "dynamodbstreams", "events", "kms", "s3", "ses", "sns", "sqs",
+    "sts",   # credentials where a role is assumed
+    "xray",  # the X-Ray SDK's sampling rules
+})
+
+
+def left_out(path: str) -> bool:
+    """Whether a file of a packaged distribution (its path inside the zip) stays out of the zip."""
+    parts = path.split("/")
+    if len(parts) > 3 and parts[:2] == ["botocore", "data"] and parts[2] not in BOTOCORE_SERVICES:
+        return True
+    return bool(LEFT_OUT_FILES.match(path))
 
 
 class PackagingError(RuntimeError):
@@ -246,7 +262,7 @@ def dependencies(requirements: Path, wheelhouse: Path, allow_host_wheels: bool, 
                         if len(parts) < 3 or parts[1] not in ("purelib", "platlib"):
                             continue
                         parts = parts[2:]
-                    if not name.endswith("/") and not LEFT_OUT_FILES.match("/".join(parts)):
+                    if not name.endswith("/") and not left_out("/".join(parts)):
                         deps.wheel_members.append((wheel, name, "/".join(parts)))
             continue
         if not any(tag_runs_on_lambda(t) for t in tags):
@@ -258,7 +274,7 @@ def dependencies(requirements: Path, wheelhouse: Path, allow_host_wheels: bool, 
         for entry in dist.files or []:
             if entry.parts[0] == ".." or entry.suffix in (".pth", ".pyc"):
                 continue  # console scripts and path hooks belong to the virtualenv; its bytecode to its Python
-            if LEFT_OUT_FILES.match(entry.as_posix()):
+            if left_out(entry.as_posix()):
                 continue
             source = Path(dist.locate_file(entry))
             if source.is_file():
@@ -275,7 +291,8 @@ def _dependencies_zip(deps: Dependencies) -> Path:
     """The dependencies alone, zipped once per set of sources (compressing them is most of packaging's time)."""
     import hashlib
 
-    key = hashlib.sha256("\n".join([RUNTIME, LEFT_OUT_FILES.pattern, "no-venv-bytecode", *deps.sources]).encode()).hexdigest()[:16]
+    key = hashlib.sha256("\n".join([RUNTIME, LEFT_OUT_FILES.pattern, *sorted(BOTOCORE_SERVICES), "no-venv-bytecode",
+                                     *deps.sources]).encode()).hexdigest()[:16]
     path = ROOT / "build" / "package" / ".dependencies" / f"{key}.zip"
     if path.exists():
         return path
@@ -474,7 +491,10 @@ def package(stage: str, out: Path | None = None, wheelhouse: Path = WHEELHOUSE,
     """The stage's deployment. `trust_anchors` (a PEM bundle) replaces the stage's bundle in the zip; a prod
     package with no trust anchor is refused (every signature would be refused)."""
     anchors_file = stage_anchors(stage)
-    anchors = Path(trust_anchors).read_bytes() if trust_anchors else anchors_file.read_bytes()
+    try:
+        anchors = Path(trust_anchors).read_bytes() if trust_anchors else anchors_file.read_bytes()
+    except OSError as exc:
+        raise PackagingError(f"the trust anchors cannot be read: {exc}") from None
     count = trust_anchor_count(anchors)
     if count == 0 and stage == "prod":
         raise PackagingError(

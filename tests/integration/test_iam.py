@@ -17,6 +17,7 @@ from chalicelib.adapters import local_events
 from chalicelib.domain import clock
 from chalicelib.events import sweep as sweep_events
 from tests import iam
+from tools import package
 from tests.support import certify, sign
 
 SWEEP = "chalicelib.events.sweep.sweep"  # the Handler of the scheduled function in the packaged template
@@ -67,6 +68,9 @@ def test_every_aws_action_of_every_function_is_allowed_by_its_role(api, template
     assert not any(a == "dynamodb:TransactWriteItems" for acts in recorded.values() for a in acts)
     found = iam.problems(template, recorded)
     assert not found, "\n".join(found)
+    # And the Lambda zip keeps the models of every service the functions called (botocore's others are left out).
+    called = {op.split(".")[0] for actions in recorded.values() for ops in actions.values() for op in ops}
+    assert {"dynamodb", "s3", "sqs"} <= called and called <= package.BOTOCORE_SERVICES, sorted(called)
 
 
 def _without(template: dict, function: str, action: str) -> dict:

@@ -68,8 +68,18 @@ print([validate_pdf_signature(s, vc).bottom_line for s in PdfFileReader(BytesIO(
 def test_a_resolution_pdf_is_issued_without_what_the_zip_leaves_out():
     assert {"lxml", "pillow"} <= set(package.LEFT_OUT)
     assert package.LEFT_OUT_FILES.match("fontTools/misc/bezierTools.cpython-311-x86_64-linux-gnu.so")
+    assert package.left_out("fontTools/misc/bezierTools.c")
     done = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     extensions, verdicts = done.stdout.strip().splitlines()[-2:]
     assert extensions == "[]"
     assert verdicts == "[True, True]"
+
+
+def test_the_zip_keeps_botocores_own_data_and_the_models_of_the_services_the_functions_call():
+    assert package.left_out("botocore/data/ec2/2016-11-15/service-2.json.gz")
+    assert package.left_out("botocore/data/sagemaker/2017-07-24/paginators-1.json")
+    for kept in ("botocore/data/dynamodb/2012-08-10/service-2.json.gz",
+                 "botocore/data/kms/2014-11-01/service-2.json.gz", "botocore/data/endpoints.json", "botocore/data/partitions.json", "botocore/data/_retry.json",
+                 "botocore/client.py", "boto3/data/s3/2006-03-01/resources-1.json"):
+        assert not package.left_out(kept), kept
