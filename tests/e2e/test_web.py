@@ -103,6 +103,15 @@ def _run_scenarios(gateway, only: str) -> str:
     return output
 
 
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_the_web_apps_own_unit_tests_pass():
+    """web/test/ (node's test runner): canonical JSON, signatures, sessions, token refresh."""
+    run = subprocess.run(["node", "--test", "test/"], cwd=ROOT / "web", capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    passed, failed = (int(re.search(rf"^# {word} (\d+)$", run.stdout, re.M).group(1)) for word in ("pass", "fail"))
+    assert failed == 0 and passed >= 13, run.stdout[-3000:]
+
+
 @pytest.mark.skipif(_missing() is not None, reason=_missing() or "")
 def test_web_app_end_to_end_in_headless_chromium(api, gateway):
     scenarios = "ballot,assistant,screens,exchange,console"

@@ -16,6 +16,7 @@ import { ReportsScreen } from './screens/Reports.jsx';
 import { revokeAllObjectUrls } from './documents.js';
 import { ExchangeScreen, InboxBadge } from './screens/Exchange.jsx';
 import { clearSession, restoreSession } from './session.js';
+import { resumeDevStage } from './signing.js';
 import { OfflineBanner } from './components/OfflineBanner.jsx';
 import { BallotEdit } from './screens/BallotEdit.jsx';
 import { endSession, forget as forgetOidcTokens } from './oidc.js';
@@ -52,6 +53,7 @@ export function App() {
     const kept = restoreSession();
     if (!kept) return undefined;
     setToken(kept.token);
+    resumeDevStage(kept);
     let timer;
     const attempt = () =>
       loadSession(kept.userId, kept.stageLocal).then(

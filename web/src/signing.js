@@ -86,6 +86,15 @@ export function prepareKey(userId, { stageLocal }) {
 }
 
 /**
+ * A stage-local session restored after a reload: a key that its sign-in had not received yet (the page was
+ * reloaded while the development CA was answering) is fetched when it is first needed, instead of every
+ * signature failing for want of a key.
+ */
+export function resumeDevStage({ stageLocal }) {
+  if (stageLocal) devCaStage = true;
+}
+
+/**
  * Sign an action. Returns the `signature` object for the request and the exact canonical text signed.
  * `content` must be exactly what the request carries: the server checks it as sent.
  */

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import nodeCrypto from 'node:crypto';
-import { signAction, setSigner, nowWithOffset } from '../src/signing.js';
+import { signAction, setSigner, nowWithOffset, resumeDevStage } from '../src/signing.js';
 
 test('signed_at is ISO 8601 with the +07:00 offset', () => {
   assert.equal(nowWithOffset(new Date('2019-06-24T01:30:05.123Z')), '2019-06-24T08:30:05+07:00');
@@ -28,4 +28,28 @@ test('a WebCrypto ECDSA P-256 signature verifies as JWS r||s over the canonical 
   const spki = await crypto.subtle.exportKey('spki', pair.publicKey);
   const publicKey = nodeCrypto.createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
   assert.ok(nodeCrypto.verify('sha256', Buffer.from(canonical), { key: publicKey, dsaEncoding: 'ieee-p1363' }, raw));
+});
+
+test('a stage-local session restored after a reload fetches a key its sign-in never received, once', async () => {
+  let has = false;
+  let enrolled = 0;
+  setSigner({
+    async hasKey() { return has; },
+    async enrolFromDevCa() { enrolled++; has = true; },
+    async sign() {
+      if (!has) throw new Error('Chưa có khóa ký số trên thiết bị này.');
+      return { alg: 'ES256', value: 'AA==' };
+    },
+  });
+  const act = () => signAction({
+    action: 'vote', bodyId: 'chinh-phu', targetId: 'p-1', userId: 'thu-tuong', content: 'yes',
+  });
+  // Restored (no sign-in in this page) and not on stage local: nothing is fetched, the missing key is said.
+  resumeDevStage({ stageLocal: false });
+  await assert.rejects(act(), /Chưa có khóa ký số/);
+  assert.equal(enrolled, 0);
+  resumeDevStage({ stageLocal: true });
+  await act();
+  await act();
+  assert.equal(enrolled, 1);
 });
