@@ -104,12 +104,13 @@ def ballot_report(report: dict, *, body_name: str, names: dict[str, str], genera
 
 
 def minutes(m: dict, *, names: dict[str, str]) -> bytes:
-    """The minutes of an ended meeting: attendance by name and mode, quorum, and each item with its timings,
-    positions, speakers, comments and the polls deciding it."""
+    """The minutes of an ended meeting: its kind, attendance by name and mode, the deputies and whom they stand
+    in for, quorum, and each item with its timings, positions, speakers, comments, the polls deciding it and the
+    chair's conclusion."""
     pdf = _document(f"Biên bản: {m['title']}")
     _header(pdf, m["body_name"], "BIÊN BẢN PHIÊN HỌP", m["title"])
-    _p(pdf, f"Địa điểm: {m.get('location') or '—'}. Khai mạc: {m.get('started_at') or '—'}. "
-            f"Bế mạc: {m.get('ended_at') or '—'}.")
+    _p(pdf, f"Phiên họp {m.get('meeting_kind_name') or 'thường kỳ'}. Địa điểm: {m.get('location') or '—'}. "
+            f"Khai mạc: {m.get('started_at') or '—'}. Bế mạc: {m.get('ended_at') or '—'}.")
     q = m["quorum"]
     c = m["attendance"]["counts"]
     _p(pdf, f"Có mặt {q['present']}/{q['required']} cần thiết ({'đủ' if q['met'] else 'không đủ'} số lượng): "
@@ -118,6 +119,12 @@ def minutes(m: dict, *, names: dict[str, str]) -> bytes:
     _table(pdf, ["Thành viên", "Chức vụ", "Hình thức"],
            [[a["name"], a.get("title") or "", MODE_VI.get(a["mode"], a["mode"])] for a in m["attendance"]["members"]],
            [4, 5, 2.5])
+    deputies = m["attendance"].get("deputies") or []
+    if deputies:
+        _h(pdf, "Người dự họp thay (không tính vào số lượng, không biểu quyết)")
+        _table(pdf, ["Người dự thay", "Chức vụ", "Dự thay cho"],
+               [[d["name"], d["title"], f"{d['for_name']}, {d['for_title']}".rstrip(", ")] for d in deputies],
+               [3.5, 3.5, 4.5])
     for item in m["items"]:
         _h(pdf, f"{item['order']}. {item['title']}")
         if item.get("started_at"):
@@ -137,5 +144,7 @@ def minutes(m: dict, *, names: dict[str, str]) -> bytes:
                 passed = (p.get("outcome") or {}).get("passed")
                 verdict = "thông qua" if passed else ("không thông qua" if passed is False else "chưa kết thúc")
                 _p(pdf, f"Biểu quyết «{p['question']}»: {tally or 'chưa có phiếu'}; kết quả: {verdict}.")
+        if item.get("conclusion"):
+            _p(pdf, f"Kết luận của chủ tọa: {item['conclusion']['text']}")
     _p(pdf, f"\nLập lúc {m['generated_at']} từ hệ thống e-Cabinet.", size=9)
     return bytes(pdf.output())

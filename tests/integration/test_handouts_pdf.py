@@ -54,6 +54,10 @@ def test_the_minutes_come_as_a_pdf_naming_who_attended_how(api, body, tmp_path):
     assert api.put(f"{base}/items/{item}/position", "m2", {"position": "object", "text": "Cần đánh giá tác động."}).status == 200
     assert api.post(f"{base}/start", "chair").status == 200
     check_in_all(api, body, m)
+    deputy = {"name": "Nguyễn Văn Phó", "title": "Phó Giám đốc Sở Ba"}
+    assert api.put(f"{base}/attendance/m3", "sec", {"mode": "deputy", "deputy": deputy}).status == 200
+    conclusion = "Giao Sở Ba hoàn thiện Đề án, trình lại trong tháng."
+    assert api.put(f"{base}/items/{item}/conclusion", "chair", {"text": conclusion}).status == 200
     assert api.post(f"{base}/end", "chair").status == 200
     assert api.get(f"{base}/minutes.pdf", "sec").status == 404
     made = api.post(f"{base}/minutes", "sec")
@@ -64,3 +68,7 @@ def test_the_minutes_come_as_a_pdf_naming_who_attended_how(api, body, tmp_path):
     text = text_of(fetch(link.json), tmp_path)
     assert "BIÊN BẢN PHIÊN HỌP" in text and "Đề án phát triển kinh tế số" in text
     assert "Cần đánh giá tác động." in text and "Tại phòng họp" in text and "Chủ tọa" in text
+    flat = " ".join(text.split())
+    assert "Phiên họp thường kỳ." in flat
+    assert "Người dự họp thay" in flat and "Nguyễn Văn Phó" in flat and "Phó Giám đốc Sở Ba" in flat
+    assert f"Kết luận của chủ tọa: {conclusion}" in flat
