@@ -259,9 +259,9 @@ def main() -> int:
         results["throughput"] = throughput(http, body, sign)
         results["replay"] = first_meeting_replay(http, body, sign)
         results["scale"] = national_scale(counter, body)
+        results["live"] = live_room(http, body, sign, results["baseline"])  # through the API, while it is up
         live.stop(api_process)  # its event pump would consume the exchange queue the next figure drains itself
         results["distribution"] = distribution(counter, body, results["baseline"])
-        results["live"] = live_room(http, body, sign, results["baseline"])
     finally:
         live.stop(api_process, moto)
     results["cold_import"] = cold_import(env)
