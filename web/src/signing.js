@@ -94,14 +94,19 @@ export function resumeDevStage({ stageLocal }) {
   if (stageLocal) devCaStage = true;
 }
 
+/** Wait for the session's enrolment; on stage local, one that failed or never ran in this page (a dropped
+ * connection on a phone, a reload) is tried once more. */
+async function keyReady(userId) {
+  if (enrolment) await enrolment.catch(() => {});
+  if (devCaStage && !(await signer.hasKey(userId))) await prepareKey(userId, { stageLocal: true });
+}
+
 /**
  * Sign an action. Returns the `signature` object for the request and the exact canonical text signed.
  * `content` must be exactly what the request carries: the server checks it as sent.
  */
 export async function signAction({ action, bodyId, targetId, userId, content }) {
-  if (enrolment) await enrolment.catch(() => {});
-  // An enrolment that failed at sign-in (a dropped connection on a phone) is tried once more here.
-  if (devCaStage && !(await signer.hasKey(userId))) await prepareKey(userId, { stageLocal: true });
+  await keyReady(userId);
   const signed_at = nowWithOffset();
   const payload = { action, body_id: bodyId, target_id: targetId, user_id: userId, content, signed_at };
   const text = canonicalize(payload);
@@ -111,8 +116,7 @@ export async function signAction({ action, bodyId, targetId, userId, content }) 
 
 /** Sign raw bytes (a PDF signature's CMS signed attributes, `to_sign`) with the user's key: base64 `value`. */
 export async function signBytes(userId, bytes) {
-  if (enrolment) await enrolment.catch(() => {});
-  if (devCaStage && !(await signer.hasKey(userId))) await prepareKey(userId, { stageLocal: true });
+  await keyReady(userId);
   const { alg, value } = await signer.sign(userId, bytes);
   return { alg, value };
 }
