@@ -400,24 +400,19 @@ def close_due(now: datetime | None = None) -> list[tuple[str, str]]:
     the scheduled function calls this. A ballot closed meanwhile by the secretariat is skipped."""
     until = clock.iso(now or clock.now())
     closed: list[tuple[str, str]] = []
-    tried: set[tuple[str, str]] = set()
-    while True:
-        due = [i for i in store.query_due(DUE_CLOSE, until) if (i.pk, i.sk) not in tried]
-        if not due:
-            return closed
-        for entry in due:
-            tried.add((entry.pk, entry.sk))
-            body_id, ballot_id = entry.pk.removeprefix("BODY#"), entry.sk.removeprefix("BALLOT#")
-            item = store.get(entry.pk, entry.sk)  # the index is eventually consistent; the table is not
-            if item is None or item.state != "sent":
-                continue
-            try:
-                _close(body_id, ballot_id, item, "system", None)
-                closed.append((body_id, ballot_id))
-            except WrongState:
-                continue
-            except Exception:  # one broken ballot must not keep the others open
-                log.exception("could not close ballot %s/%s", body_id, ballot_id)
+    for entry in store.each_due(DUE_CLOSE, until):
+        body_id, ballot_id = entry.pk.removeprefix("BODY#"), entry.sk.removeprefix("BALLOT#")
+        item = store.get(entry.pk, entry.sk)  # the index is eventually consistent; the table is not
+        if item is None or item.state != "sent":
+            continue
+        try:
+            _close(body_id, ballot_id, item, "system", None)
+            closed.append((body_id, ballot_id))
+        except WrongState:
+            continue
+        except Exception:  # one broken ballot must not keep the others open
+            log.exception("could not close ballot %s/%s", body_id, ballot_id)
+    return closed
 
 
 def non_responders(body_id: str, ballot_id: str) -> list[str]:

@@ -9,6 +9,7 @@ into 34 inbox partitions and no key is shared between bodies. Each dispatch carr
 behind."""
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import zlib
@@ -385,22 +386,18 @@ def redrive_due(now: datetime, rounds: int = 10) -> int:
     shard); each is moved to its next due time under a condition, so two sweeps queue it once."""
     queued = 0
     for shard in range(DUE_SHARDS):
-        for _ in range(rounds):
-            due = store.query_due(f"DUE#exchange#{shard}", clock.iso(now), limit=100)
-            moved = []
-            for item in due:
-                d = store.plain(item.data)
-                attempts = int(d.get("attempts") or 0) + 1
-                later = now + REDRIVE_AFTER * min(2 ** attempts, 48)
-                if store.update_if((item.pk, item.sk), [Item.due_at.set(clock.iso(later)),
-                                                        Item.data["attempts"].set(attempts)],
-                                   Item.due_at == item.due_at):
-                    moved.append(_message(d))
-            if moved:
-                _queue(moved)
-                queued += len(moved)
-            if len(due) < 100:
-                break
+        moved = []
+        for item in itertools.islice(store.each_due(f"DUE#exchange#{shard}", clock.iso(now)), rounds * 100):
+            d = store.plain(item.data)
+            attempts = int(d.get("attempts") or 0) + 1
+            later = now + REDRIVE_AFTER * min(2 ** attempts, 48)
+            if store.update_if((item.pk, item.sk), [Item.due_at.set(clock.iso(later)),
+                                                    Item.data["attempts"].set(attempts)],
+                               Item.due_at == item.due_at):
+                moved.append(_message(d))
+        if moved:
+            _queue(moved)
+        queued += len(moved)
     return queued
 
 

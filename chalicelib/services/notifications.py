@@ -3,6 +3,7 @@ exactly-once SMS and email sends recorded before SNS or SES is called."""
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import logging
 from collections import defaultdict
@@ -216,15 +217,11 @@ def _transmit(key, version, attempt, channel, address, subject, text, html, now,
 def release_held(now: datetime, rounds: int = 20) -> int:
     """Send the SMS whose quiet hours have ended (found through the sparse due index); returns how many went."""
     sent = 0
-    for _ in range(rounds):
-        due = store.query_due(SMS_DUE, clock.iso(now), limit=100)
-        for item in due:
-            try:
-                sent += _release(item, now)
-            except Exception:  # recorded on the item; the others still go
-                log.exception("held SMS %s/%s failed", item.pk, item.sk)
-        if len(due) < 100:
-            break
+    for item in itertools.islice(store.each_due(SMS_DUE, clock.iso(now)), rounds * 100):
+        try:
+            sent += _release(item, now)
+        except Exception:  # recorded on the item; the others still go
+            log.exception("held SMS %s/%s failed", item.pk, item.sk)
     return sent
 
 

@@ -3,6 +3,7 @@ unit of work as the ballot or meeting they concern, and the sweep that sends the
 from __future__ import annotations
 
 import importlib
+import itertools
 import logging
 from datetime import datetime, timedelta
 
@@ -71,18 +72,14 @@ def sweep(now: datetime) -> dict:
 
 
 def run_due(now: datetime, rounds: int = 20) -> int:
-    """Process the reminder items due by `now`, read from the sparse due index: the cost follows what is due,
-    never the number of ballots and meetings."""
+    """Process the reminder items due by `now` (at most `rounds` pages a sweep), read from the sparse due index:
+    the cost follows what is due, never the number of ballots and meetings."""
     done = 0
-    for _ in range(rounds):
-        due = store.query_due(REMIND_DUE, clock.iso(now), limit=PAGE)
-        for item in due:
-            try:
-                done += process(item, now)
-            except Exception:  # left due: the next sweep tries it again, the others go on
-                log.exception("reminder %s/%s failed", item.pk, item.sk)
-        if len(due) < PAGE:
-            break
+    for item in itertools.islice(store.each_due(REMIND_DUE, clock.iso(now), page=PAGE), rounds * PAGE):
+        try:
+            done += process(item, now)
+        except Exception:  # left due: the next sweep tries it again, the others go on
+            log.exception("reminder %s/%s failed", item.pk, item.sk)
     return done
 
 

@@ -57,12 +57,12 @@ def _mean(values: list[float]) -> float | None:
 def meeting_report(principal: Principal, body_id: str, start: date | None, end: date | None) -> dict:
     caller = bodies.place(principal, body_id)
     caller.require("secretariat", "chair", action="xem báo cáo phiên họp")
-    end = end or clock.today()
-    if start is not None and start > end:
+    if start is not None and end is not None and start > end:
         raise ValidationFailed("Ngày bắt đầu phải trước ngày kết thúc.")
-    # The calendar partition is keyed by the meeting's start time, so the range is one query.
+    # The calendar partition is keyed by the meeting's scheduled start, so the range is one query. Without
+    # `to` the range stays open: a meeting set for 00:30 tomorrow and held tonight is in tonight's report.
     days, _ = store.query(meeting_room.calendar_pk(body_id), start=(start.isoformat() if start else "0"),
-                          end=end.isoformat() + "\uffff")
+                          end=(end.isoformat() if end else "9999") + "\uffff")
     ids = [store.plain(d.data)["meeting_id"] for d in days]
     found = {}
     for i in range(0, len(ids), 100):
@@ -76,8 +76,8 @@ def meeting_report(principal: Principal, body_id: str, start: date | None, end: 
     rows = []
     for meeting_id in ids:
         meeting = data_of(found.get(meeting_room.meeting_key(body_id, meeting_id)))
-        if meeting is None:
-            continue
+        if meeting is None or meeting["_state"] == "scheduled":
+            continue  # the figures are of meetings held: one not yet opened has none
         children, _ = store.query(meeting_room.room_pk(body_id, meeting_id))
         room = meeting_room.fill(meeting_room.Room(body, meeting, members), children)
         seconds = meeting_room.duration_of(meeting)
@@ -123,7 +123,7 @@ def meeting_report(principal: Principal, body_id: str, start: date | None, end: 
             row["target_met"] = change is not None and change <= target
         comparison[name] = row
     return {
-        "body_id": body_id, "from": start.isoformat() if start else None, "to": end.isoformat(),
+        "body_id": body_id, "from": start.isoformat() if start else None, "to": end.isoformat() if end else None,
         "meetings": len(rows), "meetings_ended": len(meeting_minutes),
         "meeting_minutes": {"mean": actual["meeting_minutes"], "median": meeting_rules.median_or_none(meeting_minutes)},
         "item_minutes": {"mean": actual["item_minutes"], "median": meeting_rules.median_or_none(item_minutes)},

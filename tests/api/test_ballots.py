@@ -192,6 +192,25 @@ def test_a_due_ballot_is_closed_by_the_scheduled_function_and_later_answers_are_
     assert closing["actor"] == "system" and closing["data"]["not_answered"] == ["chair", "deputy", "m2", "m3"]
 
 
+def test_a_due_ballot_is_closed_behind_more_than_a_page_of_entries_that_stay_due(api, body, signer):
+    """Entries the closing skips (the ballot already left «sent», its index entry not yet gone) come first in the
+    due index; a page of them must not read as the end of what is due."""
+    ballot_id = sent(api, body, deadline=clock.iso(clock.now() + timedelta(hours=1)))
+    earlier = clock.iso(clock.now() + timedelta(minutes=30))
+    stale = [store.make(f"BODY#stale-{ballot_id}", f"BALLOT#{n:03}", "ballot", {"title": "đã đóng"},
+                        state="closed", due_pk=ballots.DUE_CLOSE, due_at=earlier) for n in range(120)]
+    with Item.batch_write() as batch:
+        for item in stale:
+            batch.save(item)
+    try:
+        assert (body, ballot_id) in ballots.close_due(clock.now() + timedelta(hours=2))
+    finally:
+        with Item.batch_write() as batch:
+            for item in stale:
+                batch.delete(item)
+    assert api.get(path(body, ballot_id), "sec").json["state"] == "closed"
+
+
 def test_an_answer_after_the_deadline_is_refused_even_before_the_ballot_is_closed(api, body, signer):
     ballot_id = sent(api, body)
     past = clock.iso(clock.now() - timedelta(seconds=1))

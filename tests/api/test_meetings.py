@@ -2,8 +2,11 @@
 timings, ended meetings, who may do what, minutes and KPIs."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
+from chalicelib.domain import clock
 from chalicelib.services import notify
 from tests.support import certify, sign
 
@@ -246,6 +249,26 @@ def test_minutes_record_the_meeting_and_kpis_compare_with_the_baseline(api, body
     empty = api.get(f"/v1/bodies/{body}/reports/meetings?from=2026-03-01&to=2026-03-31", "sec").json
     assert empty["meetings"] == 0
     assert api.get(f"/v1/bodies/{body}/reports/meetings?from=2026-03-31&to=2026-03-01", "sec").status == 400
+
+
+def test_the_report_without_dates_has_a_meeting_set_for_tomorrow_and_held_tonight_and_not_one_yet_to_come(
+        api, body):
+    """At 23:30 the clerk's form proposes 00:30 tomorrow; held and ended tonight, it is in tonight's figures. A
+    meeting not yet opened has no figures and is not counted."""
+    tomorrow = clock.iso(clock.now() + timedelta(days=1))
+    held, _ = new_meeting(api, body, starts_at=tomorrow)
+    new_meeting(api, body, starts_at=tomorrow)  # scheduled, never opened
+    assert api.post(f"/v1/bodies/{body}/meetings/{held}/start", "chair").status == 200
+    check_in_all(api, body, held)
+    assert api.post(f"/v1/bodies/{body}/meetings/{held}/end", "chair").status == 200
+
+    report = api.get(f"/v1/bodies/{body}/reports/meetings", "sec")
+    assert report.status == 200, report
+    assert report.json["to"] is None
+    assert [m["meeting_id"] for m in report.json["by_meeting"]] == [held]
+    assert report.json["meetings"] == 1 and report.json["meetings_ended"] == 1
+    today = clock.today().isoformat()
+    assert api.get(f"/v1/bodies/{body}/reports/meetings?to={today}", "sec").json["meetings"] == 0
 
 
 def test_the_room_tells_each_member_their_own_position_and_an_assistant_their_members(api, body):
