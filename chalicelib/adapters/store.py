@@ -143,11 +143,11 @@ def query(pk: str, prefix: str = "", *, limit: int | None = None, cursor: str | 
     return items, encode_cursor(result.last_evaluated_key) if limit and len(items) >= limit else None
 
 
-def each_due(due_pk: str, until: str, page: int = 100) -> Iterator[Item]:
-    """What falls due up to `until` in one shard of the sparse due index, read page by page as it is consumed:
-    the cost follows what is due, not the table, and entries that stay due (skipped, or failing each time)
-    never hide the ones behind them."""
-    return iter(Item.due.query(due_pk, Item.due_at <= until, page_size=page))
+def each_due(due_pk: str, until: str, *, page: int = 100, at_most: int | None = None) -> Iterator[Item]:
+    """What falls due up to `until` in one shard of the sparse due index (the first `at_most` of it), read page
+    by page as it is consumed: the cost follows what is due, not the table, and entries that stay due
+    (skipped, or failing each time) never hide the ones behind them."""
+    return itertools.islice(Item.due.query(due_pk, Item.due_at <= until, page_size=page), at_most)
 
 
 # ---- writes ------------------------------------------------------------------------------------------------
@@ -396,7 +396,7 @@ def moved_shard(body_id: str) -> str:
 def moved_heads(shard: int, limit: int = 100) -> list[tuple[str, int, str]]:
     """(body_id, seq, hash) of chain heads that moved since their last checkpoint, in one shard."""
     out = []
-    for item in itertools.islice(each_due(f"{CHAIN_MOVED}{shard}", "9999-12-31T23:59:59", page=limit), limit):
+    for item in each_due(f"{CHAIN_MOVED}{shard}", "9999-12-31T23:59:59", page=limit, at_most=limit):
         d = plain(item.data)
         out.append((item.pk[len("BODY#"):], int(d["seq"]), d["hash"]))
     return out

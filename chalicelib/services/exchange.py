@@ -9,7 +9,6 @@ into 34 inbox partitions and no key is shared between bodies. Each dispatch carr
 behind."""
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 import zlib
@@ -387,7 +386,7 @@ def redrive_due(now: datetime, rounds: int = 10) -> int:
     queued = 0
     for shard in range(DUE_SHARDS):
         moved = []
-        for item in itertools.islice(store.each_due(f"DUE#exchange#{shard}", clock.iso(now)), rounds * 100):
+        for item in store.each_due(f"DUE#exchange#{shard}", clock.iso(now), at_most=rounds * 100):
             d = store.plain(item.data)
             attempts = int(d.get("attempts") or 0) + 1
             later = now + REDRIVE_AFTER * min(2 ** attempts, 48)
@@ -395,9 +394,13 @@ def redrive_due(now: datetime, rounds: int = 10) -> int:
                                                     Item.data["attempts"].set(attempts)],
                                Item.due_at == item.due_at):
                 moved.append(_message(d))
+            if len(moved) == 100:  # queued page by page: a sweep that dies leaves at most a page to the next
+                _queue(moved)
+                queued += len(moved)
+                moved = []
         if moved:
             _queue(moved)
-        queued += len(moved)
+            queued += len(moved)
     return queued
 
 

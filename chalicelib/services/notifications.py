@@ -3,7 +3,6 @@ exactly-once SMS and email sends recorded before SNS or SES is called."""
 from __future__ import annotations
 
 import base64
-import itertools
 import json
 import logging
 from collections import defaultdict
@@ -217,7 +216,7 @@ def _transmit(key, version, attempt, channel, address, subject, text, html, now,
 def release_held(now: datetime, rounds: int = 20) -> int:
     """Send the SMS whose quiet hours have ended (found through the sparse due index); returns how many went."""
     sent = 0
-    for item in itertools.islice(store.each_due(SMS_DUE, clock.iso(now)), rounds * 100):
+    for item in store.each_due(SMS_DUE, clock.iso(now), at_most=rounds * 100):
         try:
             sent += _release(item, now)
         except Exception:  # recorded on the item; the others still go

@@ -3,7 +3,6 @@ unit of work as the ballot or meeting they concern, and the sweep that sends the
 from __future__ import annotations
 
 import importlib
-import itertools
 import logging
 from datetime import datetime, timedelta
 
@@ -75,7 +74,7 @@ def run_due(now: datetime, rounds: int = 20) -> int:
     """Process the reminder items due by `now` (at most `rounds` pages a sweep), read from the sparse due index:
     the cost follows what is due, never the number of ballots and meetings."""
     done = 0
-    for item in itertools.islice(store.each_due(REMIND_DUE, clock.iso(now), page=PAGE), rounds * PAGE):
+    for item in store.each_due(REMIND_DUE, clock.iso(now), page=PAGE, at_most=rounds * PAGE):
         try:
             done += process(item, now)
         except Exception:  # left due: the next sweep tries it again, the others go on

@@ -1,6 +1,7 @@
 """Notifications and reminders: what members, assistants and the secretariat receive, when, and only once."""
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import time
@@ -101,8 +102,8 @@ def staffed(api, monkeypatch):
 
     real_each_due = store.each_due
 
-    def this_body_only(due_pk, until, page=100):
-        return (item for item in real_each_due(due_pk, until, page) if ours(item))
+    def this_body_only(due_pk, until, *, page=100, at_most=None):
+        return itertools.islice((item for item in real_each_due(due_pk, until, page=page) if ours(item)), at_most)
 
     monkeypatch.setattr(store, "each_due", this_body_only)
     return body_id
